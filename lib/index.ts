@@ -1,0 +1,47 @@
+// emberkv: an embedded, persistent key-value store with Redis's data model.
+//
+// Public API
+//   open(dir?, options?)  -> Promise<Store>   (no dir: in memory only)
+//   Store                 typed commands (get, set, hset, zadd, ...) and call(name, ...args)
+//   Value, Arg, Reply     value shapes
+//   Errors                EmberError (base, with `code`), ReplyError (Redis's error texts),
+//                         WrongTypeError, CorruptFileError, StorageIOError, StoreLockedError,
+//                         ClosedError
+// Caveats
+//   - Commands are synchronous; durability happens behind them (see README, Durability).
+//   - Keys, hash fields and sorted-set members are strings; values are strings or Uint8Arrays.
+
+import { Store, type StoreOptions } from './store.ts';
+
+export { Store } from './store.ts';
+export type {
+  ExpireOptions,
+  GetexOptions,
+  ScanIteratorOptions,
+  ScanOptions,
+  ScanPage,
+  SetOptions,
+  StoreOptions,
+} from './store.ts';
+export type { Arg, Reply, Value } from './types.ts';
+export type { TypeName } from './keyspace/keyspace.ts';
+export {
+  ClosedError,
+  CorruptFileError,
+  EmberError,
+  ReplyError,
+  StorageIOError,
+  StoreLockedError,
+  WrongTypeError,
+} from './errors.ts';
+
+export type OpenOptions = StoreOptions;
+
+/**
+ * Opens a store. With `dir`, the store lives in that directory (created if missing); without, it
+ * is in memory only.
+ */
+export async function open(dir?: string, options: OpenOptions = {}): Promise<Store> {
+  if (dir !== undefined && typeof dir !== 'string') throw new TypeError('open(dir): dir must be a string path');
+  return new Store(options);
+}
