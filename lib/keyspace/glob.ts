@@ -26,9 +26,10 @@
 // Speed: Redis recurses once per `*` and bounds the blow-up with its skipLongerMatches flag. Every
 // token other than `*` consumes exactly one character, so the classic two-pointer matcher (on a
 // mismatch, let the most recent `*` swallow one more character) gives the same answers in
-// O(text * pattern) time with no recursion at all. A pattern is parsed once into typed arrays, and
-// compileGlob() adds the string-method fast paths KEYS/SCAN hit most (`*`, `abc`, `abc*`, `*abc`,
-// `*abc*`).
+// O(text * pattern) time with no recursion at all; a `*` followed by a literal jumps with indexOf().
+// A pattern is parsed once into typed arrays (a small cache serves repeated globMatch() and SCAN
+// calls), and compileGlob() adds the string-method fast paths KEYS/SCAN hit most (`*`, `abc`,
+// `abc*`, `*abc`, `*abc*`).
 
 const STAR = 0;
 const ANY = 1;
@@ -245,10 +246,26 @@ function runGlob(program: GlobProgram, text: string): boolean {
   return p === patternEnd;
 }
 
+// Parsed patterns, so globMatch() in a loop and SCAN's repeated calls with one MATCH parse once.
+// Bounded by clearing: patterns come from clients and must not grow memory without limit.
+const PROGRAM_CACHE_LIMIT = 256;
+const programCache = new Map<string, GlobProgram>();
+
+function programFor(pattern: string, nocase: boolean): GlobProgram {
+  const cacheKey = (nocase ? 'i' : 's') + pattern;
+  let program = programCache.get(cacheKey);
+  if (program === undefined) {
+    if (programCache.size >= PROGRAM_CACHE_LIMIT) programCache.clear();
+    program = parseGlob(pattern, nocase);
+    programCache.set(cacheKey, program);
+  }
+  return program;
+}
+
 /** Does `text` match the glob `pattern`, as Redis's KEYS and SCAN MATCH decide? */
 export function globMatch(pattern: string, text: string, nocase = false): boolean {
   if (pattern === '*') return true;
-  return runGlob(parseGlob(pattern, nocase), text);
+  return runGlob(programFor(pattern, nocase), text);
 }
 
 /** True when a string-method fast path on `literal` could split a surrogate pair of the text. */
@@ -266,7 +283,7 @@ function mayCutPair(literal: string, atStart: boolean, atEnd: boolean): boolean 
  */
 export function compileGlob(pattern: string, nocase = false): (text: string) => boolean {
   if (pattern === '*') return () => true;
-  const program = parseGlob(pattern, nocase);
+  const program = programFor(pattern, nocase);
   const { kinds, args } = program;
   const middleStart = kinds[0] === STAR ? 1 : 0;
   const middleEnd = kinds.length > middleStart && kinds[kinds.length - 1] === STAR ? kinds.length - 1 : kinds.length;

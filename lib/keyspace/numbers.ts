@@ -24,10 +24,7 @@ const CODE_DOT = 46;
 const INT64_MAX_DIGITS = '9223372036854775807';
 const INT64_MIN_DIGITS = '9223372036854775808';
 
-/**
- * Returns the value of `text` when string2ll accepts it, -1 when it does not. Encodes "valid" as a
- * count so no object is allocated: the result is the number of digits (1..19).
- */
+/** The number of digits (1..19) when string2ll accepts `text`, -1 when it refuses it. */
 function int64DigitCount(text: string): number {
   const length = text.length;
   // string2ll: `slen >= LONG_STR_SIZE` (21) is refused outright.
@@ -464,16 +461,43 @@ export function formatDouble(x: number): string {
   // fraction bits that expansion has the digits of odd*5^k, so k <= 25, and integers never tie.
   // Only for those few doubles ask for the exact digits and round them ourselves.
   if (!Number.isInteger(magnitude) && Number.isInteger(magnitude * TIE_CANDIDATE_SCALE)) {
-    const tie = roundExactTie(magnitude);
-    if (tie !== null) return (negative ? '-' : '') + layoutG17(tie.digits, tie.exponent);
+    // Find k and the odd significand; skip the exact look when odd*5^k is clearly not 18 digits
+    // long (0.5, 2.25, 1234.125 and other common scores stop here).
+    let oddSignificand = magnitude * 2;
+    let fractionBits = 1;
+    while (!Number.isInteger(oddSignificand)) { oddSignificand *= 2; fractionBits++; }
+    const approximateDigits = oddSignificand * 5 ** fractionBits;
+    if (approximateDigits > 0.99e17 && approximateDigits < 1.01e18) {
+      const tie = roundExactTie(magnitude);
+      if (tie !== null) return (negative ? '-' : '') + layoutG17(tie.digits, tie.exponent);
+    }
   }
 
-  // toExponential rounds the exact binary value correctly, breaking ties upwards (excluded above).
-  const text = magnitude.toExponential(16);
+  // toPrecision rounds the exact binary value correctly, breaking ties upwards (excluded above),
+  // and its layout is %g's apart from trailing zeros, 1-digit exponents, and 1e-6 <= x < 1e-4,
+  // which JS still writes in fixed form.
+  const text = magnitude.toPrecision(17);
+  const sign = negative ? '-' : '';
   const e = text.indexOf('e');
-  const digits = text[0] + text.slice(2, e);
-  const exponent = Number(text.slice(e + 1));
-  return (negative ? '-' : '') + layoutG17(digits, exponent);
+  if (e < 0) {
+    if (text.startsWith('0.0000')) {
+      // "0.0000ddd..." or "0.00000ddd...": exponent -5 or -6, which %g writes as d.ddde-05.
+      const exponent = text.charCodeAt(6) === CODE_0 ? -6 : -5;
+      return sign + layoutG17(text.slice(-exponent + 1), exponent);
+    }
+    return sign + stripFractionZeros(text);
+  }
+  const exponentDigits = text.length - e - 2;
+  return sign + stripFractionZeros(text.slice(0, e)) + text.slice(e, e + 2) + (exponentDigits === 1 ? '0' : '') + text.slice(e + 2);
+}
+
+/** Drops trailing zeros after a '.', and the '.' itself if nothing is left after it. */
+function stripFractionZeros(text: string): string {
+  if (text.indexOf('.') < 0) return text;
+  let end = text.length;
+  while (text.charCodeAt(end - 1) === CODE_0) end--;
+  if (text.charCodeAt(end - 1) === CODE_DOT) end--;
+  return end === text.length ? text : text.slice(0, end);
 }
 
 /**
