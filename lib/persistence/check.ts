@@ -1,0 +1,163 @@
+// Reading a framed file (AOF or snapshot body) frame by frame, and telling a torn tail from
+// corruption in the middle. Shared by loading (recovery.ts), the inspector and the tests, so all
+// three agree on what "damaged at byte N" means.
+//
+// Classification (docs/FORMAT.md §5): frames are read in order until one fails (its header runs
+// past the end, its length is impossible, or its checksum is wrong). If no valid frame starts
+// anywhere after that point, the damage is a torn tail: what a crash during an append leaves
+// (including a zero-filled tail), and cutting the file back to the last good frame loses nothing
+// that was ever complete. If a valid frame does follow, the damage is in the middle of the file:
+// cutting there would drop good records, so loading refuses and names the offset.
+//
+// Streams the file in chunks: memory stays flat however large the file.
+
+import type { FileSystem } from '../fs/fs.ts';
+import { crc32 } from 'node:zlib';
+import {
+  FILE_HEADER_BYTES,
+  FRAME_BATCH,
+  FRAME_CLOCK,
+  FRAME_HEADER_BYTES,
+  FRAME_PAYLOAD_BYTES_MAX,
+  FRAME_RECORD,
+  checkFileHeader,
+  type FileKind,
+} from './format.ts';
+
+export const READ_CHUNK_BYTES = 1024 * 1024;
+
+export interface FrameDamage {
+  /** File offset of the first byte of the first bad frame. */
+  offset: number;
+  /** torn-tail: nothing valid follows, cutting here is safe. corrupt: valid frames follow. */
+  kind: 'torn-tail' | 'corrupt';
+  /** Which check failed, for people. */
+  reason: string;
+}
+
+export interface FrameScan {
+  kind: FileKind;
+  version: number;
+  fileBytes: number;
+  /** Offset just past the last good frame: where a repair would cut. */
+  validBytes: number;
+  frames: number;
+  damage: FrameDamage | null;
+}
+
+/**
+ * Called for each good frame: `bytes[payloadStart..payloadEnd)` is the payload (kind byte first),
+ * valid only during the call; `offset` is the frame's file offset. Return false to stop early.
+ */
+export type FrameVisitor = (bytes: Buffer, payloadStart: number, payloadEnd: number, offset: number) => boolean | void;
+
+/** Why the header is unusable: the file cannot be read at all. */
+export class BadHeaderError extends Error {}
+
+function isFrameKind(kind: number): boolean {
+  return kind === FRAME_RECORD || kind === FRAME_BATCH || kind === FRAME_CLOCK;
+}
+
+/**
+ * Reads every frame of the file at path, calling visit for each good one, and reports where the
+ * good frames end and what kind of damage (if any) follows. Throws BadHeaderError when the file
+ * header is missing or wrong.
+ */
+export function scanFrames(fs: FileSystem, path: string, visit: FrameVisitor | null): FrameScan {
+  const fd = fs.openReadSync(path);
+  try {
+    const fileBytes = fs.fstatSync(fd).size;
+    const header = Buffer.alloc(FILE_HEADER_BYTES);
+    const headerRead = fs.readSync(fd, header, 0);
+    const check = checkFileHeader(header.subarray(0, headerRead));
+    if (!check.ok) throw new BadHeaderError(check.problem);
+
+    let chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    let chunkStart = FILE_HEADER_BYTES; // file offset of chunk[0]
+    let chunkBytes = 0; // valid bytes in chunk
+    let at = FILE_HEADER_BYTES; // file offset of the next frame
+    let frames = 0;
+
+    /** Makes chunk hold file bytes [at, at + bytes) if the file has them. */
+    const ensure = (bytes: number): boolean => {
+      if (at + bytes > fileBytes) return false;
+      if (at >= chunkStart && at + bytes <= chunkStart + chunkBytes) return true;
+      if (bytes > chunk.byteLength) chunk = Buffer.allocUnsafe(bytes);
+      chunkStart = at;
+      chunkBytes = 0;
+      const want = Math.min(chunk.byteLength, fileBytes - at);
+      while (chunkBytes < want) {
+        const read = fs.readSync(fd, chunk.subarray(chunkBytes, want), chunkStart + chunkBytes);
+        if (read === 0) break;
+        chunkBytes += read;
+      }
+      return at + bytes <= chunkStart + chunkBytes;
+    };
+
+    while (at < fileBytes) {
+      let problem: string | null = null;
+      if (!ensure(FRAME_HEADER_BYTES)) problem = 'the file ends inside a frame header';
+      else {
+        const local = at - chunkStart;
+        const length = chunk.readUInt32LE(local);
+        const checksum = chunk.readUInt32LE(local + 4);
+        if (length === 0 || length > FRAME_PAYLOAD_BYTES_MAX) problem = `impossible frame length ${length}`;
+        else if (!ensure(FRAME_HEADER_BYTES + length)) problem = `the file ends inside a ${length}-byte frame`;
+        else {
+          const start = at - chunkStart + FRAME_HEADER_BYTES;
+          const end = start + length;
+          if (crc32(chunk.subarray(start, end)) !== checksum) problem = 'frame checksum mismatch';
+          else if (!isFrameKind(chunk[start])) problem = `unknown frame kind 0x${chunk[start].toString(16)}`;
+          else {
+            frames++;
+            const frameOffset = at;
+            at += FRAME_HEADER_BYTES + length;
+            if (visit !== null && visit(chunk, start, end, frameOffset) === false) {
+              return { kind: check.kind, version: check.version, fileBytes, validBytes: at, frames, damage: null };
+            }
+            continue;
+          }
+        }
+      }
+      const corrupt = validFrameAfter(fs, fd, at + 1, fileBytes);
+      return {
+        kind: check.kind,
+        version: check.version,
+        fileBytes,
+        validBytes: at,
+        frames,
+        damage: {
+          offset: at,
+          kind: corrupt === null ? 'torn-tail' : 'corrupt',
+          reason: corrupt === null ? problem : `${problem}, and a valid frame follows at byte ${corrupt}`,
+        },
+      };
+    }
+    return { kind: check.kind, version: check.version, fileBytes, validBytes: at, frames, damage: null };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * The offset of the first position in [from, fileBytes) where a whole, valid frame starts, or null.
+ * Only runs on damage; a torn tail is short, and mid-file damage meets the next real frame soon.
+ */
+function validFrameAfter(fs: FileSystem, fd: number, from: number, fileBytes: number): number | null {
+  const windowBytes = READ_CHUNK_BYTES;
+  const window = Buffer.allocUnsafe(windowBytes + FRAME_HEADER_BYTES);
+  for (let base = from; base + FRAME_HEADER_BYTES < fileBytes; base += windowBytes) {
+    const read = fs.readSync(fd, window.subarray(0, Math.min(window.byteLength, fileBytes - base)), base);
+    for (let i = 0; i + FRAME_HEADER_BYTES < read && i < windowBytes; i++) {
+      const length = window.readUInt32LE(i);
+      if (length === 0 || length > FRAME_PAYLOAD_BYTES_MAX) continue;
+      const offset = base + i;
+      if (offset + FRAME_HEADER_BYTES + length > fileBytes) continue;
+      if (!isFrameKind(i + FRAME_HEADER_BYTES < read ? window[i + FRAME_HEADER_BYTES] : -1)) continue;
+      const payload = Buffer.allocUnsafe(length);
+      fs.readSync(fd, payload, offset + FRAME_HEADER_BYTES);
+      if (crc32(payload) === window.readUInt32LE(i + 4)) return offset;
+    }
+  }
+  return null;
+}
