@@ -15,12 +15,15 @@ import { textArg } from './keyspace/args.ts';
 export type { CommandSpec } from './command-spec.ts';
 
 const table = new Map<string, CommandSpec>();
+/** The same entries by upper-case name: records in the log use them. */
+const upperTable = new Map<string, CommandSpec>();
 
 /** Adds commands to the table; a name may be defined once. */
 export function registerCommands(specs: readonly CommandSpec[]): void {
   for (const spec of specs) {
     if (table.has(spec.name)) throw new Error(`command ${spec.name} is defined twice`);
     table.set(spec.name, spec);
+    upperTable.set(spec.name.toUpperCase(), spec);
   }
 }
 
@@ -31,7 +34,7 @@ registerCommands(zsetCommands);
 
 /** The entry for a command name in any case, or undefined. */
 export function findCommand(name: string): CommandSpec | undefined {
-  return table.get(name) ?? table.get(name.toLowerCase());
+  return table.get(name) ?? upperTable.get(name) ?? table.get(name.toLowerCase());
 }
 
 /** The entry for a command name; throws Redis's unknown-command error. */

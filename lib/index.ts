@@ -25,6 +25,8 @@ export type {
 } from './store.ts';
 export type { Arg, Reply, Value } from './types.ts';
 export type { TypeName } from './keyspace/keyspace.ts';
+export type { StoreWarning } from './persistence/recovery.ts';
+export type { AppendFsync } from './persistence/aof.ts';
 export {
   ClosedError,
   CorruptFileError,
@@ -43,5 +45,5 @@ export type OpenOptions = StoreOptions;
  */
 export async function open(dir?: string, options: OpenOptions = {}): Promise<Store> {
   if (dir !== undefined && typeof dir !== 'string') throw new TypeError('open(dir): dir must be a string path');
-  return new Store(options);
+  return Store.open(dir, options);
 }

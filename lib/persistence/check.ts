@@ -9,7 +9,8 @@
 // that was ever complete. If a valid frame does follow, the damage is in the middle of the file:
 // cutting there would drop good records, so loading refuses and names the offset.
 //
-// Streams the file in chunks: memory stays flat however large the file.
+// Streams the file in chunks: memory stays flat however large the file. Async only to yield to the
+// event loop during long files; the reads themselves are synchronous (faster for bulk loading).
 
 import type { FileSystem } from '../fs/fs.ts';
 import { crc32 } from 'node:zlib';
@@ -25,6 +26,8 @@ import {
 } from './format.ts';
 
 export const READ_CHUNK_BYTES = 1024 * 1024;
+/** A long scan yields to the event loop this often. */
+export const YIELD_INTERVAL_MS = 50;
 
 export interface FrameDamage {
   /** File offset of the first byte of the first bad frame. */
@@ -63,7 +66,7 @@ function isFrameKind(kind: number): boolean {
  * good frames end and what kind of damage (if any) follows. Throws BadHeaderError when the file
  * header is missing or wrong.
  */
-export function scanFrames(fs: FileSystem, path: string, visit: FrameVisitor | null): FrameScan {
+export async function scanFrames(fs: FileSystem, path: string, visit: FrameVisitor | null): Promise<FrameScan> {
   const fd = fs.openReadSync(path);
   try {
     const fileBytes = fs.fstatSync(fd).size;
@@ -94,7 +97,13 @@ export function scanFrames(fs: FileSystem, path: string, visit: FrameVisitor | n
       return at + bytes <= chunkStart + chunkBytes;
     };
 
+    let lastYield = Date.now();
     while (at < fileBytes) {
+      // Long files: let timers run now and then (the directory lock's refresh among them).
+      if ((frames & 4095) === 0 && Date.now() - lastYield >= YIELD_INTERVAL_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        lastYield = Date.now();
+      }
       let problem: string | null = null;
       if (!ensure(FRAME_HEADER_BYTES)) problem = 'the file ends inside a frame header';
       else {

@@ -1,0 +1,322 @@
+// Opening a data directory: cleaning up after a crash, then rebuilding the keyspace from the files
+// the manifest names (docs/FORMAT.md §7, "Recovery", lists these steps).
+//
+//   1. Delete temp files (*.tmp): a crash during an atomic replace leaves them, never anything else.
+//   2. Read the manifest. None: a new store; the first AOF file is created and synced, then the
+//      manifest naming it is written (in that order, so a manifest never names a missing file).
+//   3. Replay each incremental file in order. A torn tail is allowed only in the last file (only
+//      it was being appended to): cut back to the last good frame, with a warning naming the file
+//      and the bytes dropped. Damage followed by valid frames, or damage in an earlier file, is
+//      corruption: refuse to open with CorruptFileError naming file, offset and the repair command,
+//      unless onCorruption is 'truncate': then copy the file aside, cut it at the damage, drop the
+//      files after it from the manifest, and warn.
+//   4. Delete data files the manifest does not name (left by a crash before a new manifest took
+//      effect), so they can never be mistaken for current ones.
+//
+// Replay runs each record through the command table with the keyspace in loading mode: nothing
+// expires and nothing is logged while the log is read back.
+
+import { join } from 'node:path';
+import { checkArity, findCommand } from '../commands.ts';
+import { CorruptFileError } from '../errors.ts';
+import type { FileSystem } from '../fs/fs.ts';
+import type { Keyspace } from '../keyspace/keyspace.ts';
+import type { Arg } from '../types.ts';
+import { BadHeaderError, type FrameScan, scanFrames } from './check.ts';
+import { FILE_HEADER_BYTES, FRAME_BATCH, FRAME_RECORD, encodeFileHeader } from './format.ts';
+import {
+  type Manifest,
+  MANIFEST_FILE,
+  incrFileName,
+  readManifestSync,
+  sequenceOf,
+  writeManifestSync,
+} from './manifest.ts';
+import { PayloadDecoder } from './record-codec.ts';
+
+export type OnCorruption = 'refuse' | 'truncate';
+
+export interface StoreWarning {
+  /** Stable identifier: 'torn-tail', 'corruption-truncated', 'aof-write-error', ... */
+  code: string;
+  message: string;
+  file?: string;
+  /** Bytes cut from the file, for torn tails and truncations. */
+  bytesDropped?: number;
+}
+
+export interface RecoveryResult {
+  manifest: Manifest;
+  /** The file new records go to and its size after any repair. */
+  tailFile: string;
+  tailBytes: number;
+  /** Records replayed. */
+  records: number;
+  warnings: StoreWarning[];
+}
+
+export function inspectCommand(path: string): string {
+  return `npx emberkv-inspect fix ${path}`;
+}
+
+/** A data file name this code writes (so it may delete ones the manifest no longer names). */
+export function isDataFileName(name: string): boolean {
+  return /^appendonly\.\d+\.aof$/.test(name) || /^base\.\d+\.rdb$/.test(name);
+}
+
+class ReplayError extends Error {
+  constructor(
+    readonly offset: number,
+    message: string,
+    readonly partial: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** Applies one decoded record to the keyspace; throws a message on failure. */
+function applyRecord(ks: Keyspace, record: Arg[]): void {
+  const name = record[0];
+  if (typeof name !== 'string') throw new Error('the record does not start with a command name');
+  const spec = findCommand(name);
+  if (spec === undefined || !spec.write) throw new Error(`unknown or read-only command ${name} in the log`);
+  checkArity(spec, record.length - 1);
+  spec.run(ks, record.slice(1));
+}
+
+/** Replays one AOF file into the keyspace; returns its scan (with any damage found). */
+export async function replayFile(fs: FileSystem, path: string, ks: Keyspace): Promise<FrameScan & { records: number }> {
+  const decoder = new PayloadDecoder();
+  let records = 0;
+  const scan = await scanFrames(fs, path, (bytes, start, end, offset) => {
+    const kind = bytes[start];
+    if (kind !== FRAME_RECORD && kind !== FRAME_BATCH) return;
+    decoder.reset(bytes, start + 1, end);
+    let batch: Arg[][];
+    try {
+      if (kind === FRAME_RECORD) batch = [decoder.record()];
+      else {
+        const count = decoder.varint();
+        batch = [];
+        for (let i = 0; i < count; i++) batch.push(decoder.record());
+      }
+      if (!decoder.done) throw new Error('bytes left over after the last record');
+    } catch (error) {
+      throw new ReplayError(offset, `the frame passes its checksum but does not decode: ${(error as Error).message}`, false);
+    }
+    for (let i = 0; i < batch.length; i++) {
+      try {
+        applyRecord(ks, batch[i]);
+      } catch (error) {
+        throw new ReplayError(offset, `record ${JSON.stringify(batch[i].slice(0, 3))}… could not be applied: ${(error as Error).message}`, i > 0);
+      }
+    }
+    records += batch.length;
+  });
+  return { ...scan, records };
+}
+
+/** Copies a file next to itself before a repair, so cut bytes can still be recovered by hand. */
+function backup(fs: FileSystem, path: string): string {
+  const target = `${path}.corrupt-${Date.now()}`;
+  const source = fs.openReadSync(path);
+  try {
+    const fd = fs.createSync(target);
+    try {
+      const chunk = Buffer.allocUnsafe(1024 * 1024);
+      for (let at = 0; ; ) {
+        const read = fs.readSync(source, chunk, at);
+        if (read === 0) break;
+        fs.writeSync(fd, chunk.subarray(0, read), at);
+        at += read;
+      }
+      fs.fdatasyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } finally {
+    fs.closeSync(source);
+  }
+  return target;
+}
+
+/** Whether a (small) file holds only zero bytes, as some file systems leave after a power cut. */
+function isAllZero(fs: FileSystem, path: string): boolean {
+  const size = fs.statSync(path)?.size ?? 0;
+  if (size > 64 * 1024) return false;
+  const bytes = fs.readFileSync(path);
+  return bytes.every((byte) => byte === 0);
+}
+
+function rewriteHeader(fs: FileSystem, path: string): void {
+  const fd = fs.openAppendSync(path);
+  try {
+    fs.truncateSync(fd, 0);
+    fs.writeSync(fd, encodeFileHeader('aof'), 0);
+    fs.fdatasyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function truncateFile(fs: FileSystem, path: string, length: number): void {
+  const fd = fs.openAppendSync(path);
+  try {
+    fs.truncateSync(fd, length);
+    fs.fdatasyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Recovers the directory into `ks` (which must be empty). Creates a new store's first files when
+ * there is no manifest.
+ */
+export async function recoverDirectory(
+  fs: FileSystem,
+  dir: string,
+  ks: Keyspace,
+  onCorruption: OnCorruption,
+): Promise<RecoveryResult> {
+  const warnings: StoreWarning[] = [];
+  const names = fs.readdirSync(dir);
+  for (const name of names) if (name.endsWith('.tmp')) fs.unlinkSync(join(dir, name));
+
+  const parsed = readManifestSync(fs, dir);
+  if (parsed !== null && !parsed.ok) {
+    throw new CorruptFileError(
+      join(dir, MANIFEST_FILE),
+      0,
+      `the manifest is unreadable (${parsed.problem})`,
+      'The manifest is replaced atomically, so this is damage to the disk or a file edited by hand; restore it from a backup.',
+    );
+  }
+  let manifest: Manifest;
+  if (parsed === null) {
+    const leftovers = names.filter(isDataFileName);
+    for (const name of leftovers) {
+      // Without a manifest, only a header-only first file can exist (a crash before the manifest).
+      const stat = fs.statSync(join(dir, name));
+      if (stat !== null && stat.size > 16) {
+        throw new CorruptFileError(join(dir, MANIFEST_FILE), 0, `the manifest is missing but ${name} holds data`,
+          'Restore the manifest from a backup, or inspect the files with npx emberkv-inspect.');
+      }
+      fs.unlinkSync(join(dir, name));
+    }
+    manifest = { base: null, incrs: [] };
+  } else {
+    manifest = parsed.manifest;
+  }
+
+  ks.loading = true;
+  let records = 0;
+  let tailFile: string | null = null;
+  let tailBytes = 0;
+  try {
+    if (manifest.base !== null) {
+      throw new CorruptFileError(join(dir, manifest.base), 0, 'base snapshots are not supported yet', 'Upgrade emberkv.');
+    }
+    for (let index = 0; index < manifest.incrs.length; index++) {
+      const path = join(dir, manifest.incrs[index]);
+      const last = index === manifest.incrs.length - 1;
+      if (fs.statSync(path) === null) {
+        throw new CorruptFileError(path, 0, 'the manifest names this file but it is missing', 'Restore it from a backup.');
+      }
+      let scan: FrameScan & { records: number };
+      try {
+        scan = await replayFile(fs, path, ks);
+      } catch (error) {
+        if (error instanceof BadHeaderError && last && isAllZero(fs, path)) {
+          // Empty or zero-filled: the header never reached the disk. Nothing was in it; start over.
+          const dropped = fs.statSync(path)?.size ?? 0;
+          rewriteHeader(fs, path);
+          warnings.push({
+            code: 'torn-tail',
+            message: `${path}: the file was ${dropped === 0 ? 'empty' : `${dropped} zero bytes`}; wrote a fresh header (no records were in it)`,
+            file: path,
+            bytesDropped: dropped,
+          });
+          tailFile = path;
+          tailBytes = FILE_HEADER_BYTES;
+          continue;
+        }
+        if (error instanceof BadHeaderError) {
+          throw new CorruptFileError(path, 0, error.message, `Check it with npx emberkv-inspect verify ${path}; if it is not an emberkv file, restore the right one.`);
+        }
+        if (!(error instanceof ReplayError)) throw error;
+        if (onCorruption === 'truncate' && !error.partial) {
+          scan = { kind: 'aof', version: 1, fileBytes: 0, validBytes: error.offset, frames: 0, records: 0, damage: { offset: error.offset, kind: 'corrupt', reason: error.message } };
+        } else {
+          throw new CorruptFileError(path, error.offset, error.message, `Run: ${inspectCommand(path)}`);
+        }
+      }
+      records += scan.records;
+      if (scan.damage === null) {
+        tailFile = path;
+        tailBytes = scan.validBytes;
+        continue;
+      }
+      const { damage } = scan;
+      if (damage.kind === 'torn-tail' && last) {
+        const dropped = (fs.statSync(path)?.size ?? damage.offset) - damage.offset;
+        truncateFile(fs, path, damage.offset);
+        warnings.push({
+          code: 'torn-tail',
+          message: `${path}: cut a torn tail of ${dropped} bytes at byte ${damage.offset} (${damage.reason}); an interrupted write, nothing complete was lost`,
+          file: path,
+          bytesDropped: dropped,
+        });
+        tailFile = path;
+        tailBytes = damage.offset;
+        continue;
+      }
+      const why = damage.kind === 'torn-tail' ? `${damage.reason} in a file that is not the last one` : damage.reason;
+      if (onCorruption !== 'truncate') {
+        throw new CorruptFileError(path, damage.offset, why, `Nothing was loaded. Inspect it with npx emberkv-inspect verify ${path}; to keep everything before the damage, run ${inspectCommand(path)} or open with { onCorruption: 'truncate' }.`);
+      }
+      const saved = backup(fs, path);
+      const dropped = (fs.statSync(path)?.size ?? damage.offset) - damage.offset;
+      truncateFile(fs, path, damage.offset);
+      const droppedFiles = manifest.incrs.slice(index + 1);
+      manifest = { base: manifest.base, incrs: manifest.incrs.slice(0, index + 1) };
+      writeManifestSync(fs, dir, manifest);
+      warnings.push({
+        code: 'corruption-truncated',
+        message:
+          `${path} is damaged at byte ${damage.offset} (${why}); opened with everything before it as onCorruption: 'truncate' asks. ` +
+          `${dropped} bytes cut (the whole file was copied to ${saved} first)` +
+          (droppedFiles.length > 0 ? `; later files no longer loaded: ${droppedFiles.join(', ')}` : ''),
+        file: path,
+        bytesDropped: dropped,
+      });
+      tailFile = path;
+      tailBytes = damage.offset;
+      break;
+    }
+  } finally {
+    ks.loading = false;
+    ks.dirty = 0;
+  }
+
+  if (tailFile === null) {
+    // A new store: its first AOF file, synced, then the manifest that names it.
+    const name = incrFileName(1);
+    manifest = { base: manifest.base, incrs: [name] };
+    tailFile = join(dir, name);
+    tailBytes = -1;
+  }
+
+  const named = new Set([manifest.base, ...manifest.incrs]);
+  for (const name of fs.readdirSync(dir)) {
+    if (isDataFileName(name) && !named.has(name)) fs.unlinkSync(join(dir, name));
+  }
+  return { manifest, tailFile, tailBytes, records, warnings };
+}
+
+export function nextSequence(manifest: Manifest): number {
+  let highest = 0;
+  for (const name of [manifest.base, ...manifest.incrs]) if (name !== null) highest = Math.max(highest, sequenceOf(name));
+  return highest + 1;
+}
+
