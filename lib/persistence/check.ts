@@ -13,7 +13,7 @@
 // event loop during long files; the reads themselves are synchronous (faster for bulk loading).
 
 import type { FileSystem } from '../fs/fs.ts';
-import { crc32 } from 'node:zlib';
+import { crc32Range } from './crc32.ts';
 import {
   FILE_HEADER_BYTES,
   FRAME_BATCH,
@@ -21,6 +21,10 @@ import {
   FRAME_HEADER_BYTES,
   FRAME_PAYLOAD_BYTES_MAX,
   FRAME_RECORD,
+  FRAME_SNAPSHOT_END,
+  FRAME_SNAPSHOT_KEY,
+  FRAME_SNAPSHOT_META,
+  FRAME_SNAPSHOT_MORE,
   checkFileHeader,
   type FileKind,
 } from './format.ts';
@@ -58,7 +62,15 @@ export type FrameVisitor = (bytes: Buffer, payloadStart: number, payloadEnd: num
 export class BadHeaderError extends Error {}
 
 function isFrameKind(kind: number): boolean {
-  return kind === FRAME_RECORD || kind === FRAME_BATCH || kind === FRAME_CLOCK;
+  return (
+    kind === FRAME_RECORD ||
+    kind === FRAME_BATCH ||
+    kind === FRAME_CLOCK ||
+    kind === FRAME_SNAPSHOT_META ||
+    kind === FRAME_SNAPSHOT_KEY ||
+    kind === FRAME_SNAPSHOT_MORE ||
+    kind === FRAME_SNAPSHOT_END
+  );
 }
 
 /**
@@ -115,7 +127,7 @@ export async function scanFrames(fs: FileSystem, path: string, visit: FrameVisit
         else {
           const start = at - chunkStart + FRAME_HEADER_BYTES;
           const end = start + length;
-          if (crc32(chunk.subarray(start, end)) !== checksum) problem = 'frame checksum mismatch';
+          if (crc32Range(chunk, start, end) !== checksum) problem = 'frame checksum mismatch';
           else if (!isFrameKind(chunk[start])) problem = `unknown frame kind 0x${chunk[start].toString(16)}`;
           else {
             frames++;
@@ -165,7 +177,7 @@ function validFrameAfter(fs: FileSystem, fd: number, from: number, fileBytes: nu
       if (!isFrameKind(i + FRAME_HEADER_BYTES < read ? window[i + FRAME_HEADER_BYTES] : -1)) continue;
       const payload = Buffer.allocUnsafe(length);
       fs.readSync(fd, payload, offset + FRAME_HEADER_BYTES);
-      if (crc32(payload) === window.readUInt32LE(i + 4)) return offset;
+      if (crc32Range(payload, 0, length) === window.readUInt32LE(i + 4)) return offset;
     }
   }
   return null;

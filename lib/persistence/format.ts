@@ -27,6 +27,22 @@ export const FRAME_RECORD = 0x01;
 export const FRAME_BATCH = 0x02;
 export const FRAME_CLOCK = 0x03;
 
+// docs/FORMAT.md §8 Snapshot frames ---------------------------------------------------------------
+
+/** Metadata: creation time, emberkv version, keys at the start. First frame of a snapshot. */
+export const FRAME_SNAPSHOT_META = 0x10;
+/** One key: type, name, expiry, value (or the first part of a big value). */
+export const FRAME_SNAPSHOT_KEY = 0x11;
+/** More fields or members of a big value begun by an earlier KEY frame. */
+export const FRAME_SNAPSHOT_MORE = 0x12;
+/** Last frame: how many keys the snapshot holds. Without it the file is incomplete. */
+export const FRAME_SNAPSHOT_END = 0x1f;
+
+/** Value type codes in KEY frames; frozen, apart from the in-memory TYPE_* numbers. */
+export const SNAPSHOT_TYPE_STRING = 0;
+export const SNAPSHOT_TYPE_HASH = 1;
+export const SNAPSHOT_TYPE_ZSET = 2;
+
 // docs/FORMAT.md §4 Records ------------------------------------------------------------------------
 
 /** Tag byte before each record argument. */

@@ -8,7 +8,6 @@
 // them straight into the AOF buffer avoids msgpackr's per-call buffer slice and copy (measured in
 // bench/aof-encoding.bench.ts).
 
-import { crc32 } from 'node:zlib';
 import type { Arg } from '../types.ts';
 import {
   ARG_BYTES,
@@ -21,6 +20,14 @@ import {
   FRAME_HEADER_BYTES,
   FRAME_RECORD,
 } from './format.ts';
+import { crc32Range } from './crc32.ts';
+
+function writeU32(buffer: Uint8Array, at: number, value: number): void {
+  buffer[at] = value;
+  buffer[at + 1] = value >>> 8;
+  buffer[at + 2] = value >>> 16;
+  buffer[at + 3] = value >>> 24;
+}
 
 function isWellFormed(text: string): boolean {
   return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
@@ -36,7 +43,7 @@ export class FrameEncoder {
   }
 
   /** Makes room for `bytes` more. */
-  private reserve(bytes: number): void {
+  reserve(bytes: number): void {
     const needed = this.length + bytes;
     if (needed <= this.buffer.byteLength) return;
     let size = this.buffer.byteLength * 2;
@@ -46,7 +53,8 @@ export class FrameEncoder {
     this.buffer = grown;
   }
 
-  private writeVarint(value: number): void {
+  writeVarint(value: number): void {
+    this.reserve(5);
     const buffer = this.buffer;
     while (value >= 0x80) {
       buffer[this.length++] = (value & 0x7f) | 0x80;
@@ -55,30 +63,39 @@ export class FrameEncoder {
     buffer[this.length++] = value;
   }
 
-  private writeArg(arg: Arg): void {
+  /** One tagged argument (§4): a string, bytes or a number. */
+  writeArg(arg: Arg): void {
     if (typeof arg === 'string') {
+      const units = arg.length;
+      // A string of n UTF-16 units takes at most 3n bytes, plus tag and length.
+      this.reserve(6 + units * 3);
+      const buffer = this.buffer;
+      if (units < 128) {
+        // Most keys and values: short ASCII, copied straight in (ASCII is always well-formed).
+        const base = this.length + 2;
+        let i = 0;
+        for (; i < units; i++) {
+          const code = arg.charCodeAt(i);
+          if (code >= 0x80) break;
+          buffer[base + i] = code;
+        }
+        if (i === units) {
+          buffer[this.length] = ARG_STRING;
+          buffer[this.length + 1] = units;
+          this.length = base + units;
+          return;
+        }
+      }
       if (!isWellFormed(arg)) {
         // UTF-8 cannot carry a lone surrogate; keep the code units so the string comes back equal.
-        this.reserve(6 + arg.length * 2);
-        this.buffer[this.length++] = ARG_UTF16;
-        this.writeVarint(arg.length);
-        this.length += this.buffer.write(arg, this.length, 'utf16le');
+        buffer[this.length++] = ARG_UTF16;
+        this.writeVarint(units);
+        this.length += buffer.write(arg, this.length, 'utf16le');
         return;
       }
-      // A string of n UTF-16 units takes at most 3n bytes; below 43 units the length fits one
-      // varint byte, so write the text first and fill the length in after.
-      this.reserve(6 + arg.length * 3);
-      this.buffer[this.length++] = ARG_STRING;
-      if (arg.length < 43) {
-        const at = this.length++;
-        const written = this.buffer.write(arg, this.length, 'utf8');
-        this.buffer[at] = written;
-        this.length += written;
-      } else {
-        const bytes = Buffer.byteLength(arg, 'utf8');
-        this.writeVarint(bytes);
-        this.length += this.buffer.write(arg, this.length, 'utf8');
-      }
+      buffer[this.length++] = ARG_STRING;
+      this.writeVarint(Buffer.byteLength(arg, 'utf8'));
+      this.length += buffer.write(arg, this.length, 'utf8');
     } else if (typeof arg === 'number') {
       this.reserve(9);
       if ((arg | 0) === arg && !Object.is(arg, -0)) {
@@ -105,8 +122,19 @@ export class FrameEncoder {
     for (let i = 0; i < record.length; i++) this.writeArg(record[i]);
   }
 
+  writeByte(value: number): void {
+    this.reserve(1);
+    this.buffer[this.length++] = value;
+  }
+
+  writeFloat64(value: number): void {
+    this.reserve(8);
+    this.buffer.writeDoubleLE(value, this.length);
+    this.length += 8;
+  }
+
   /** Starts a frame: room for its header, then the kind byte. Returns the frame's start. */
-  private open(kind: number): number {
+  open(kind: number): number {
     this.reserve(FRAME_HEADER_BYTES + 1);
     const start = this.length;
     this.length += FRAME_HEADER_BYTES;
@@ -115,11 +143,11 @@ export class FrameEncoder {
   }
 
   /** Fills in the header of the frame that starts at `start`. */
-  private close(start: number): void {
+  close(start: number): void {
+    const buffer = this.buffer;
     const payloadStart = start + FRAME_HEADER_BYTES;
-    const payload = this.buffer.subarray(payloadStart, this.length);
-    this.buffer.writeUInt32LE(this.length - payloadStart, start);
-    this.buffer.writeUInt32LE(crc32(payload), start + 4);
+    writeU32(buffer, start, this.length - payloadStart);
+    writeU32(buffer, start + 4, crc32Range(buffer, payloadStart, this.length));
   }
 
   record(record: readonly Arg[]): void {
@@ -159,6 +187,17 @@ export class FrameEncoder {
   clear(): void {
     this.length = 0;
   }
+}
+
+/** Decodes a short string: ASCII by char codes (cheaper than a native call), else as UTF-8. */
+function shortString(bytes: Buffer, start: number, end: number): string {
+  let text = '';
+  for (let i = start; i < end; i++) {
+    const code = bytes[i];
+    if (code >= 0x80) return bytes.toString('utf8', start, end);
+    text += String.fromCharCode(code);
+  }
+  return text;
 }
 
 /** Thrown by the decoders on bytes that pass the checksum but do not parse (a bug or forgery). */
@@ -212,7 +251,21 @@ export class PayloadDecoder {
     return record;
   }
 
-  private arg(): Arg {
+  /** An argument that must be a string (a key, field or member). */
+  string(): string {
+    const arg = this.arg();
+    if (typeof arg !== 'string') throw new MalformedPayloadError('expected a string');
+    return arg;
+  }
+
+  /** An argument that must be a stored value: a string or bytes. */
+  value(): string | Uint8Array {
+    const arg = this.arg();
+    if (typeof arg === 'number') throw new MalformedPayloadError('expected a string or bytes value');
+    return arg;
+  }
+
+  arg(): Arg {
     const tag = this.byte();
     const bytes = this.bytes;
     switch (tag) {
@@ -221,7 +274,7 @@ export class PayloadDecoder {
         const start = this.position;
         if (start + length > this.end) throw new MalformedPayloadError('string runs past the payload');
         this.position += length;
-        return bytes.toString('utf8', start, start + length);
+        return length <= 32 ? shortString(bytes, start, start + length) : bytes.toString('utf8', start, start + length);
       }
       case ARG_BYTES: {
         const length = this.varint();

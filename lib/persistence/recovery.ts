@@ -16,7 +16,7 @@
 // Replay runs each record through the command table with the keyspace in loading mode: nothing
 // expires and nothing is logged while the log is read back.
 
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { checkArity, findCommand } from '../commands.ts';
 import { CorruptFileError } from '../errors.ts';
 import type { FileSystem } from '../fs/fs.ts';
@@ -27,12 +27,14 @@ import { FILE_HEADER_BYTES, FRAME_BATCH, FRAME_RECORD, encodeFileHeader } from '
 import {
   type Manifest,
   MANIFEST_FILE,
+  baseFileName,
   incrFileName,
   readManifestSync,
   sequenceOf,
   writeManifestSync,
 } from './manifest.ts';
 import { PayloadDecoder } from './record-codec.ts';
+import { loadSnapshotFile } from './snapshot-reader.ts';
 
 export type OnCorruption = 'refuse' | 'truncate';
 
@@ -119,9 +121,15 @@ export async function replayFile(fs: FileSystem, path: string, ks: Keyspace): Pr
 /** Copies a file next to itself before a repair, so cut bytes can still be recovered by hand. */
 function backup(fs: FileSystem, path: string): string {
   const target = `${path}.corrupt-${Date.now()}`;
-  const source = fs.openReadSync(path);
+  copyFileSync(fs, path, target);
+  return target;
+}
+
+/** Copies a file and syncs the copy (adopting a snapshot as a base). */
+function copyFileSync(fs: FileSystem, from: string, to: string): void {
+  const source = fs.openReadSync(from);
   try {
-    const fd = fs.createSync(target);
+    const fd = fs.createSync(to);
     try {
       const chunk = Buffer.allocUnsafe(1024 * 1024);
       for (let at = 0; ; ) {
@@ -137,7 +145,20 @@ function backup(fs: FileSystem, path: string): string {
   } finally {
     fs.closeSync(source);
   }
-  return target;
+  fs.fsyncDirectorySync(dirname(to));
+}
+
+/** Loads the snapshot-only layout (appendonly off): the latest snapshot, if there is one. */
+export async function recoverSnapshotOnly(fs: FileSystem, dir: string, ks: Keyspace, snapshotName: string): Promise<number> {
+  for (const name of fs.readdirSync(dir)) if (name.endsWith('.tmp')) fs.unlinkSync(join(dir, name));
+  const path = join(dir, snapshotName);
+  if (fs.statSync(path) === null) return 0;
+  const info = await loadSnapshotFile(fs, path, ks, {
+    skipExpired: true,
+    remedy: `Nothing was loaded. A snapshot is renamed into place only once complete, so this is damage: restore ${path} from a backup or inspect it with npx emberkv-inspect verify ${path}.`,
+  });
+  ks.dirty = 0;
+  return info.keys;
 }
 
 /** Whether a (small) file holds only zero bytes, as some file systems leave after a power cut. */
@@ -178,6 +199,7 @@ export async function recoverDirectory(
   dir: string,
   ks: Keyspace,
   onCorruption: OnCorruption,
+  snapshotName: string,
 ): Promise<RecoveryResult> {
   const warnings: StoreWarning[] = [];
   const names = fs.readdirSync(dir);
@@ -205,6 +227,13 @@ export async function recoverDirectory(
       fs.unlinkSync(join(dir, name));
     }
     manifest = { base: null, incrs: [] };
+    // A store that kept only snapshots until now: its latest snapshot becomes the AOF's base.
+    if (fs.statSync(join(dir, snapshotName)) !== null) {
+      const base = baseFileName(1);
+      copyFileSync(fs, join(dir, snapshotName), join(dir, base));
+      manifest = { base, incrs: [] };
+      warnings.push({ code: 'snapshot-adopted', message: `${join(dir, snapshotName)} was loaded and kept as the base of the new append-only file` });
+    }
   } else {
     manifest = parsed.manifest;
   }
@@ -215,7 +244,16 @@ export async function recoverDirectory(
   let tailBytes = 0;
   try {
     if (manifest.base !== null) {
-      throw new CorruptFileError(join(dir, manifest.base), 0, 'base snapshots are not supported yet', 'Upgrade emberkv.');
+      const path = join(dir, manifest.base);
+      if (fs.statSync(path) === null) {
+        throw new CorruptFileError(path, 0, 'the manifest names this base file but it is missing', 'Restore it from a backup.');
+      }
+      // Expired keys load with their expiry: the log after the base may still change them.
+      const info = await loadSnapshotFile(fs, path, ks, {
+        skipExpired: false,
+        remedy: `A base file is written whole before the manifest names it, so this is damage to the disk: restore ${path} from a backup, or inspect it with npx emberkv-inspect verify ${path}.`,
+      });
+      records += info.keys;
     }
     for (let index = 0; index < manifest.incrs.length; index++) {
       const path = join(dir, manifest.incrs[index]);
@@ -300,8 +338,8 @@ export async function recoverDirectory(
   }
 
   if (tailFile === null) {
-    // A new store: its first AOF file, synced, then the manifest that names it.
-    const name = incrFileName(1);
+    // A new store (or one adopting a snapshot): its first AOF file, then the manifest naming it.
+    const name = incrFileName(manifest.base === null ? 1 : sequenceOf(manifest.base));
     manifest = { base: manifest.base, incrs: [name] };
     tailFile = join(dir, name);
     tailBytes = -1;

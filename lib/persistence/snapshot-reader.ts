@@ -1,0 +1,192 @@
+// Reading a snapshot file back into a keyspace (docs/FORMAT.md §8). Keys are built directly, not
+// replayed through commands: a snapshot holds values, not operations, and loading is the time an
+// app waits at startup.
+//
+// A snapshot is all or nothing: any damage (a bad frame anywhere, a missing END frame, a count that
+// does not match, a value continued without its key) refuses with CorruptFileError naming file and
+// offset. There is no torn-tail rule: a snapshot is complete before it is renamed into place, so a
+// short one is damage, not a crash.
+
+import { CorruptFileError } from '../errors.ts';
+import type { FileSystem } from '../fs/fs.ts';
+import { type Entry, type HashValue, type Keyspace, TYPE_HASH, TYPE_STRING, TYPE_ZSET } from '../keyspace/keyspace.ts';
+import { HASH_BYTES, HASH_FIELD_BYTES, ZSET_BYTES, ZSET_MEMBER_BYTES, textBytes, valueBytes } from '../keyspace/memory.ts';
+import { SlotMap } from '../keyspace/slot-map.ts';
+import { zsetFromPairs } from '../keyspace/zset.ts';
+import type { Value } from '../types.ts';
+import { BadHeaderError, scanFrames } from './check.ts';
+import {
+  FRAME_SNAPSHOT_END,
+  FRAME_SNAPSHOT_KEY,
+  FRAME_SNAPSHOT_META,
+  FRAME_SNAPSHOT_MORE,
+  SNAPSHOT_TYPE_HASH,
+  SNAPSHOT_TYPE_STRING,
+  SNAPSHOT_TYPE_ZSET,
+} from './format.ts';
+import { PayloadDecoder } from './record-codec.ts';
+
+export interface SnapshotInfo {
+  createdMs: number;
+  version: string;
+  keys: number;
+  /** Keys skipped because they had expired. */
+  expired: number;
+}
+
+class SnapshotFormatError extends Error {
+  constructor(
+    readonly offset: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const IN_MEMORY_TYPE = [TYPE_STRING, TYPE_HASH, TYPE_ZSET] as const;
+
+/**
+ * Loads the snapshot at path into ks (which must not hold its keys). With skipExpired, keys whose
+ * time has passed are left out (a snapshot loaded on its own); without, they load with their expiry
+ * (a base that a log replays on top of: it may still change them before they expire).
+ */
+export async function loadSnapshotFile(
+  fs: FileSystem,
+  path: string,
+  ks: Keyspace,
+  options: { skipExpired: boolean; remedy: string },
+): Promise<SnapshotInfo> {
+  const decoder = new PayloadDecoder();
+  const now = ks.now();
+  let meta: { createdMs: number; version: string } | null = null;
+  let ended = false;
+  let keys = 0;
+  let expired = 0;
+  const skipped = new Set<string>();
+  // Sorted sets are gathered and built at the end in one sorted pass (faster than inserting).
+  const zsets = new Map<string, { entry: Entry; members: string[]; scores: number[] }>();
+
+  let scan;
+  try {
+    scan = await scanFrames(fs, path, (bytes, start, end, offset) => {
+      const kind = bytes[start];
+      decoder.reset(bytes, start + 1, end);
+      try {
+        if (ended) throw new Error('a frame after the END frame');
+        if (meta === null && kind !== FRAME_SNAPSHOT_META) throw new Error('the first frame is not the metadata frame');
+        if (kind === FRAME_SNAPSHOT_META) {
+          if (meta !== null) throw new Error('a second metadata frame');
+          meta = { createdMs: decoder.float64(), version: String(decoder.arg()) };
+          decoder.varint();
+        } else if (kind === FRAME_SNAPSHOT_KEY) {
+          keys++;
+          const type = decoder.byte();
+          const key = decoder.string();
+          const expiresAt = decoder.float64();
+          if (type > SNAPSHOT_TYPE_ZSET) throw new Error(`unknown value type ${type}`);
+          if (ks.entries.has(key) || skipped.has(key)) throw new Error(`key ${JSON.stringify(key)} appears twice`);
+          const gone = options.skipExpired && expiresAt !== 0 && expiresAt <= now;
+          if (type === SNAPSHOT_TYPE_STRING) {
+            const value = decoder.value();
+            if (gone) expired++;
+            else {
+              const entry = ks.add(key, TYPE_STRING, value, valueBytes(value));
+              if (expiresAt !== 0) ks.setExpiry(entry, expiresAt);
+            }
+          } else {
+            if (gone) {
+              expired++;
+              skipped.add(key);
+            } else {
+              const value = type === SNAPSHOT_TYPE_HASH ? new SlotMap<Value>() : zsetFromPairs([], []);
+              const entry = ks.add(key, IN_MEMORY_TYPE[type], value, type === SNAPSHOT_TYPE_HASH ? HASH_BYTES : ZSET_BYTES);
+              if (expiresAt !== 0) ks.setExpiry(entry, expiresAt);
+              if (type === SNAPSHOT_TYPE_ZSET) zsets.set(key, { entry, members: [], scores: [] });
+            }
+            readPairs(decoder, ks, key, type, skipped.has(key), zsets);
+          }
+        } else if (kind === FRAME_SNAPSHOT_MORE) {
+          const type = decoder.byte();
+          const key = decoder.string();
+          const entry = ks.entries.get(key);
+          const ignored = skipped.has(key);
+          if (!ignored && (entry === undefined || entry.type !== IN_MEMORY_TYPE[type] || type === SNAPSHOT_TYPE_STRING)) {
+            throw new Error(`more elements for ${JSON.stringify(key)}, which no earlier frame began`);
+          }
+          readPairs(decoder, ks, key, type, ignored, zsets);
+        } else if (kind === FRAME_SNAPSHOT_END) {
+          const count = decoder.varint();
+          if (count !== keys) throw new Error(`the END frame counts ${count} keys, the file holds ${keys}`);
+          ended = true;
+        } else {
+          throw new Error(`frame kind 0x${kind.toString(16)} does not belong in a snapshot`);
+        }
+        if (!decoder.done) throw new Error('bytes left over at the end of the frame');
+      } catch (error) {
+        throw new SnapshotFormatError(offset, (error as Error).message);
+      }
+    });
+  } catch (error) {
+    if (error instanceof BadHeaderError) throw new CorruptFileError(path, 0, error.message, options.remedy);
+    if (error instanceof SnapshotFormatError) throw new CorruptFileError(path, error.offset, error.message, options.remedy);
+    throw error;
+  }
+  if (scan.kind !== 'snapshot') throw new CorruptFileError(path, 0, 'this is an append-only file, not a snapshot', options.remedy);
+  if (scan.damage !== null) {
+    throw new CorruptFileError(path, scan.damage.offset, scan.damage.reason, options.remedy);
+  }
+  if (!ended) throw new CorruptFileError(path, scan.fileBytes, 'the snapshot ends without its END frame (incomplete)', options.remedy);
+
+  for (const [key, gathered] of zsets) {
+    if (gathered.members.length === 0) throw new CorruptFileError(path, 0, `sorted set ${JSON.stringify(key)} has no members`, options.remedy);
+    const zset = zsetFromPairs(gathered.members, gathered.scores);
+    if (zset.size !== gathered.members.length) {
+      throw new CorruptFileError(path, 0, `sorted set ${JSON.stringify(key)} lists a member twice`, options.remedy);
+    }
+    gathered.entry.value = zset;
+    let bytes = 0;
+    for (const member of gathered.members) bytes += ZSET_MEMBER_BYTES + textBytes(member);
+    ks.resize(gathered.entry, bytes);
+  }
+  for (const entry of ks.entries.values()) {
+    if (entry.type === TYPE_HASH && (entry.value as HashValue).size === 0) {
+      throw new CorruptFileError(path, 0, `hash ${JSON.stringify(entry.key)} has no fields`, options.remedy);
+    }
+  }
+  const info = meta as { createdMs: number; version: string } | null;
+  return { createdMs: info?.createdMs ?? 0, version: info?.version ?? '', keys, expired };
+}
+
+function readPairs(
+  decoder: PayloadDecoder,
+  ks: Keyspace,
+  key: string,
+  type: number,
+  ignored: boolean,
+  zsets: Map<string, { entry: Entry; members: string[]; scores: number[] }>,
+): void {
+  const count = decoder.varint();
+  if (type === SNAPSHOT_TYPE_HASH) {
+    const entry = ks.entries.get(key);
+    const hash = entry?.value as HashValue | undefined;
+    let bytes = 0;
+    for (let i = 0; i < count; i++) {
+      const field = decoder.string();
+      const value = decoder.value();
+      if (ignored) continue;
+      if (!hash!.set(field, value)) throw new Error(`field ${JSON.stringify(field)} of ${JSON.stringify(key)} appears twice`);
+      bytes += HASH_FIELD_BYTES + textBytes(field) + valueBytes(value);
+    }
+    if (!ignored) ks.resize(entry!, bytes);
+  } else {
+    const gathered = zsets.get(key);
+    for (let i = 0; i < count; i++) {
+      const member = decoder.string();
+      const score = decoder.float64();
+      if (ignored) continue;
+      if (Number.isNaN(score)) throw new Error(`member ${JSON.stringify(member)} of ${JSON.stringify(key)} has a NaN score`);
+      gathered!.members.push(member);
+      gathered!.scores.push(score);
+    }
+  }
+}

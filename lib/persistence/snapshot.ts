@@ -1,0 +1,353 @@
+// Snapshots from a frozen copy-on-write view of the keyspace, without fork (docs/FORMAT.md §8,
+// docs/SNAPSHOTS.md for the design and measurements).
+//
+// Starting is O(1): take `cut` = the next epoch (every change from now on stamps entries with it),
+// keep an iterator over the keyspace's Map, and observe every mutation. Then, a slice at a time:
+//   - The walker takes the next entry; if its version is below the cut it has not changed since the
+//     start, so it is written as it is now, and stamped with the cut so nothing writes it again.
+//   - A change to an entry still below the cut (a write, delete, rename, TTL change, expiry,
+//     eviction) first pushes the entry's state: its type, value and expiry by reference. Strings are
+//     immutable, so the reference is the old value. A hash or sorted set is changed in place, so its
+//     SlotMap opens a view: each element's first change records the old value (slot-map.ts), and
+//     the snapshot writes the live elements it has not seen changed plus the recorded old ones.
+//   - Keys created after the start carry the cut as their version and are skipped. FLUSHALL swaps in
+//     a new Map; the walker's iterator keeps the old one, whose entries nobody changes any more.
+//   - A big hash or sorted set is written in chunks across slices, with its view open while the
+//     walk goes on, so a write into it costs O(1) however far the walk has got.
+// Extra memory is one small record per key changed during the snapshot plus one undo entry per
+// element changed: reported as the copy-on-write size.
+
+import type { FileSystem } from '../fs/fs.ts';
+import { StorageIOError } from '../errors.ts';
+import type { Entry, EntryValue, HashValue, Keyspace, MutationObserver } from '../keyspace/keyspace.ts';
+import { TYPE_HASH, TYPE_STRING, TYPE_ZSET } from '../keyspace/keyspace.ts';
+import { valueBytes } from '../keyspace/memory.ts';
+import { ABSENT, type SlotMap } from '../keyspace/slot-map.ts';
+import type { ZSet } from '../keyspace/zset.ts';
+import type { Value } from '../types.ts';
+import {
+  FRAME_SNAPSHOT_END,
+  FRAME_SNAPSHOT_KEY,
+  FRAME_SNAPSHOT_META,
+  FRAME_SNAPSHOT_MORE,
+  SNAPSHOT_TYPE_HASH,
+  SNAPSHOT_TYPE_STRING,
+  SNAPSHOT_TYPE_ZSET,
+  encodeFileHeader,
+} from './format.ts';
+import { FrameEncoder } from './record-codec.ts';
+
+/** Hashes and sorted sets up to this size go in one frame; bigger ones are walked in chunks. */
+export const SNAPSHOT_SMALL_VALUE_ELEMENTS = 512;
+/** Elements per MORE frame of a big value. */
+export const SNAPSHOT_CHUNK_ELEMENTS = 1024;
+/** A slice of snapshot work takes about this long before yielding to the event loop. */
+export const SNAPSHOT_SLICE_MS = 2;
+/** Bytes to gather before handing them to an async write. */
+export const SNAPSHOT_WRITE_BYTES = 256 * 1024;
+/** Memory held per key pushed by a write, and per element recorded in a view's undo log. */
+const PENDING_KEY_BYTES = 64;
+const UNDO_ELEMENT_BYTES = 64;
+
+export interface SnapshotMeta {
+  createdMs: number;
+  version: string;
+}
+
+export interface SnapshotTuning {
+  /** Hashes and sorted sets up to this size go in one frame. */
+  smallValueElements?: number;
+  /** Elements per MORE frame of a big value. */
+  chunkElements?: number;
+}
+
+/** A key's state as the snapshot must write it, pushed by a change before the walker got there. */
+interface PendingKey {
+  key: string;
+  type: number;
+  value: EntryValue;
+  expiresAt: number;
+}
+
+/** A hash or sorted set being written in chunks. */
+interface ValueWalk {
+  key: string;
+  type: number;
+  map: SlotMap<Value> | SlotMap<number>;
+  slot: number;
+}
+
+function mapOf(type: number, value: EntryValue): SlotMap<Value> | SlotMap<number> {
+  return type === TYPE_HASH ? (value as HashValue) : (value as ZSet).dict;
+}
+
+function snapshotType(type: number): number {
+  return type === TYPE_STRING ? SNAPSHOT_TYPE_STRING : type === TYPE_HASH ? SNAPSHOT_TYPE_HASH : SNAPSHOT_TYPE_ZSET;
+}
+
+export class SnapshotWriter implements MutationObserver {
+  /** Entries with a version below this are as they were at the start and not yet written. */
+  readonly cut: number;
+  private readonly iterator: IterableIterator<Entry>;
+  private pending: PendingKey[] = [];
+  private walk: ValueWalk | null = null;
+  /** Maps whose views this snapshot opened and has not closed yet. */
+  private readonly views = new Set<SlotMap<Value> | SlotMap<number>>();
+  readonly encoder = new FrameEncoder();
+  /** Keys written so far. */
+  keys = 0;
+  readonly keysAtStart: number;
+  private pendingBytes = 0;
+  /** Most extra memory the view held at once. */
+  peakCowBytes = 0;
+  finished = false;
+  private readonly smallValueElements: number;
+  private readonly chunkElements: number;
+
+  /** Starts a snapshot of ks now, in O(1). Requires: no other snapshot is running. */
+  constructor(
+    private readonly ks: Keyspace,
+    meta: SnapshotMeta,
+    tuning: SnapshotTuning = {},
+  ) {
+    this.smallValueElements = tuning.smallValueElements ?? SNAPSHOT_SMALL_VALUE_ELEMENTS;
+    this.chunkElements = tuning.chunkElements ?? SNAPSHOT_CHUNK_ELEMENTS;
+    if (ks.observer !== null) throw new Error('a snapshot is already running on this keyspace');
+    this.cut = ks.epoch + 1;
+    ks.epoch = this.cut;
+    this.iterator = ks.entries.values();
+    this.keysAtStart = ks.size;
+    ks.observer = this;
+    const start = this.encoder.open(FRAME_SNAPSHOT_META);
+    this.encoder.writeFloat64(meta.createdMs);
+    this.encoder.writeArg(meta.version);
+    this.encoder.writeVarint(this.keysAtStart);
+    this.encoder.close(start);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The copy-on-write view
+
+  beforeMutate(entry: Entry): void {
+    if (entry.version >= this.cut) return;
+    // Changed before the walker got here: keep its state as of the start.
+    this.pending.push({ key: entry.key, type: entry.type, value: entry.value, expiresAt: entry.expiresAt });
+    this.pendingBytes += PENDING_KEY_BYTES + (entry.type === TYPE_STRING ? valueBytes(entry.value as Value) : 0);
+    if (entry.type !== TYPE_STRING) this.openView(mapOf(entry.type, entry.value), 0);
+    this.noteMemory();
+  }
+
+  beforeFlush(): void {
+    // The walker's iterator holds the old Map; nothing changes its entries any more.
+  }
+
+  private openView(map: SlotMap<Value> | SlotMap<number>, from: number): void {
+    if (this.views.has(map)) return;
+    map.beginView(from);
+    this.views.add(map);
+  }
+
+  /** Extra memory the view holds now: pushed keys plus undo entries of open views. */
+  get cowBytes(): number {
+    let undo = 0;
+    for (const map of this.views) undo += (map.undo?.size ?? 0) * UNDO_ELEMENT_BYTES;
+    return this.pendingBytes + undo;
+  }
+
+  private noteMemory(): void {
+    const now = this.cowBytes;
+    if (now > this.peakCowBytes) this.peakCowBytes = now;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Walking
+
+  /**
+   * Writes frames until `deadline` (a performance.now() time) or the end. Returns true when the
+   * snapshot is complete (the END frame written, the view closed).
+   */
+  step(deadline: number, itemsMax = Number.POSITIVE_INFINITY): boolean {
+    if (this.finished) return true;
+    for (let n = 1; ; n++) {
+      if (n > itemsMax || ((n & 31) === 0 && performance.now() >= deadline)) return false;
+      if (this.walk !== null) {
+        this.continueWalk();
+        continue;
+      }
+      const pushed = this.pending.pop();
+      if (pushed !== undefined) {
+        this.writeKey(pushed.key, pushed.type, pushed.value, pushed.expiresAt, true);
+        this.pendingBytes -= PENDING_KEY_BYTES + (pushed.type === TYPE_STRING ? valueBytes(pushed.value as Value) : 0);
+        continue;
+      }
+      const next = this.iterator.next();
+      if (next.done === true) break;
+      const entry = next.value;
+      if (entry.version >= this.cut) continue;
+      entry.version = this.cut;
+      this.writeKey(entry.key, entry.type, entry.value, entry.expiresAt, false);
+    }
+    const start = this.encoder.open(FRAME_SNAPSHOT_END);
+    this.encoder.writeVarint(this.keys);
+    this.encoder.close(start);
+    this.detach();
+    this.finished = true;
+    return true;
+  }
+
+  /** Stops observing and closes every view (at the end, or when the snapshot is abandoned). */
+  detach(): void {
+    if (this.ks.observer === this) this.ks.observer = null;
+    for (const map of this.views) map.endView();
+    this.views.clear();
+    this.walk = null;
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  private writeKey(key: string, type: number, value: EntryValue, expiresAt: number, viewed: boolean): void {
+    const encoder = this.encoder;
+    this.keys++;
+    const start = encoder.open(FRAME_SNAPSHOT_KEY);
+    encoder.writeByte(snapshotType(type));
+    encoder.writeArg(key);
+    encoder.writeFloat64(expiresAt);
+    if (type === TYPE_STRING) {
+      encoder.writeArg(value as Value);
+      encoder.close(start);
+      return;
+    }
+    const map = mapOf(type, value);
+    if (!viewed && map.size <= this.smallValueElements) {
+      // Unchanged since the start and small: all of it, here and now.
+      encoder.writeVarint(map.size);
+      if (type === TYPE_HASH) (map as SlotMap<Value>).forEach((v, field) => (encoder.writeArg(field), encoder.writeArg(v)));
+      else (map as SlotMap<number>).forEach((score, member) => (encoder.writeArg(member), encoder.writeFloat64(score)));
+      encoder.close(start);
+      return;
+    }
+    encoder.writeVarint(0);
+    encoder.close(start);
+    this.openView(map, 0);
+    this.walk = { key, type, map, slot: 0 };
+  }
+
+  /** Writes the next chunk of the value being walked; at the end of its slots, its undo log. */
+  private continueWalk(): void {
+    const walk = this.walk!;
+    const map = walk.map as SlotMap<Value | number>;
+    const undo = map.undo!;
+    const names: string[] = [];
+    const values: Array<Value | number> = [];
+    const slots = map.slotCount;
+    let slot = walk.slot;
+    for (; slot < slots && names.length < this.chunkElements; slot++) {
+      const name = map.keyAt(slot);
+      if (name === undefined || undo.has(name)) continue;
+      names.push(name);
+      values.push(map.valueAt(slot) as Value | number);
+    }
+    walk.slot = slot;
+    map.viewFrom = slot;
+    if (slot >= map.slotCount) {
+      // Every slot seen: add what changed during the walk, as it was at the start.
+      for (const [name, old] of undo) {
+        if (old === ABSENT) continue;
+        names.push(name);
+        values.push(old);
+      }
+      map.endView();
+      this.views.delete(map as SlotMap<Value>);
+      this.walk = null;
+    }
+    if (names.length > 0) this.writeMore(walk.key, walk.type, names, values);
+    this.noteMemory();
+  }
+
+  private writeMore(key: string, type: number, names: string[], values: Array<Value | number>): void {
+    const encoder = this.encoder;
+    const start = encoder.open(FRAME_SNAPSHOT_MORE);
+    encoder.writeByte(snapshotType(type));
+    encoder.writeArg(key);
+    encoder.writeVarint(names.length);
+    for (let i = 0; i < names.length; i++) {
+      encoder.writeArg(names[i]);
+      if (type === TYPE_ZSET) encoder.writeFloat64(values[i] as number);
+      else encoder.writeArg(values[i] as Value);
+    }
+    encoder.close(start);
+  }
+}
+
+export interface SnapshotResult {
+  keys: number;
+  bytes: number;
+  durationMs: number;
+  cowBytes: number;
+}
+
+/** Test and bench hooks: called between slices (the writer's next step waits for it). */
+export type SliceHook = () => Promise<void> | void;
+
+/**
+ * Writes a snapshot of ks to dir/name: temp file, slices of work between event-loop turns, async
+ * writes, fdatasync, rename over the old file, fsync the directory. The old snapshot stays valid
+ * until the rename. On failure the temp file is removed and the error thrown.
+ */
+export async function writeSnapshotFile(
+  fs: FileSystem,
+  dir: string,
+  name: string,
+  ks: Keyspace,
+  meta: SnapshotMeta,
+  options: { sliceMs?: number; betweenSlices?: SliceHook; onStart?: (writer: SnapshotWriter) => void } = {},
+): Promise<SnapshotResult> {
+  const started = performance.now();
+  const temporary = `${dir}/temp-${process.pid}-${Date.now()}-${name}.tmp`;
+  const target = `${dir}/${name}`;
+  const writer = new SnapshotWriter(ks, meta);
+  options.onStart?.(writer);
+  let fd = -1;
+  let position = 0;
+  try {
+    fd = fs.createSync(temporary);
+    const header = encodeFileHeader('snapshot');
+    fs.writeSync(fd, header, 0);
+    position = header.byteLength;
+    const sliceMs = options.sliceMs ?? SNAPSHOT_SLICE_MS;
+    let done = false;
+    while (!done) {
+      done = writer.step(performance.now() + sliceMs);
+      if (writer.encoder.length >= SNAPSHOT_WRITE_BYTES || (done && writer.encoder.length > 0)) {
+        const bytes = writer.encoder.take();
+        await fs.write(fd, bytes, position);
+        position += bytes.byteLength;
+      }
+      if (!done) {
+        if (options.betweenSlices !== undefined) await options.betweenSlices();
+        else await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+    await fs.fdatasync(fd);
+    fs.closeSync(fd);
+    fd = -1;
+    fs.renameSync(temporary, target);
+    fs.fsyncDirectorySync(dir);
+    return { keys: writer.keys, bytes: position, durationMs: performance.now() - started, cowBytes: writer.peakCowBytes };
+  } catch (error) {
+    writer.detach();
+    if (fd !== -1) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // Closing a file that failed to write: nothing more can be done with it.
+      }
+    }
+    try {
+      if (fs.statSync(temporary) !== null) fs.unlinkSync(temporary);
+    } catch {
+      // The temp file is deleted at the next open anyway.
+    }
+    throw error instanceof StorageIOError ? error : new StorageIOError(target, 'write the snapshot', error);
+  }
+}
