@@ -14,17 +14,30 @@ import type { CommandSpec } from './command-spec.ts';
 import { ClosedError, ReplyError } from './errors.ts';
 import { ErrorText } from './keyspace/args.ts';
 import { ActiveExpiry } from './keyspace/expire.ts';
+import * as hashes from './keyspace/hash.ts';
 import * as keys from './keyspace/keys.ts';
 import { Keyspace, type TypeName } from './keyspace/keyspace.ts';
 import * as strings from './keyspace/string.ts';
+import * as zsets from './keyspace/zset.ts';
 import { MS_PER_SECOND, commandExpireAt, optionExpireAt } from './keyspace/ttl.ts';
 import type { Arg, Reply, Value } from './types.ts';
+import { Persistence, type PersistenceOptions, type PersistenceStatus, type RefusalSource } from './persistence/persistence.ts';
+import type { SnapshotResult } from './persistence/snapshot.ts';
+import type { RewriteResult } from './persistence/rewrite.ts';
+import type { StoreWarning } from './persistence/recovery.ts';
+import { Multi, type MultiHost } from './multi.ts';
 
-export interface StoreOptions {
+export interface StoreOptions extends PersistenceOptions {
   /** Milliseconds since the epoch; tests pass a fake clock. Default Date.now. */
   clock?: () => number;
   /** Reclaim expired keys in the background, not only when read. Default true. */
   activeExpiry?: boolean;
+  /**
+   * Receives every warning (a torn tail cut at open, a failed write, ...) as it happens, open
+   * included. Without it, warnings are emitted as 'warning' events on the store, or through
+   * process.emitWarning when nobody listens.
+   */
+  onWarning?: (warning: StoreWarning) => void;
 }
 
 export interface SetOptions {
@@ -104,6 +117,48 @@ const PERSIST = command('persist');
 const KEYS = command('keys');
 const SCAN = command('scan');
 const RANDOMKEY = command('randomkey');
+const HSET = command('hset');
+const HMSET = command('hmset');
+const HSETNX = command('hsetnx');
+const HGET = command('hget');
+const HMGET = command('hmget');
+const HDEL = command('hdel');
+const HEXISTS = command('hexists');
+const HLEN = command('hlen');
+const HSTRLEN = command('hstrlen');
+const HGETALL = command('hgetall');
+const HKEYS = command('hkeys');
+const HVALS = command('hvals');
+const HINCRBY = command('hincrby');
+const HINCRBYFLOAT = command('hincrbyfloat');
+const HSCAN = command('hscan');
+const HRANDFIELD = command('hrandfield');
+const ZADD = command('zadd');
+const ZINCRBY = command('zincrby');
+const ZREM = command('zrem');
+const ZSCORE = command('zscore');
+const ZMSCORE = command('zmscore');
+const ZCARD = command('zcard');
+const ZCOUNT = command('zcount');
+const ZLEXCOUNT = command('zlexcount');
+const ZRANGE = command('zrange');
+const ZREVRANGE = command('zrevrange');
+const ZRANGEBYSCORE = command('zrangebyscore');
+const ZREVRANGEBYSCORE = command('zrevrangebyscore');
+const ZRANGEBYLEX = command('zrangebylex');
+const ZREVRANGEBYLEX = command('zrevrangebylex');
+const ZRANK = command('zrank');
+const ZREVRANK = command('zrevrank');
+const ZPOPMIN = command('zpopmin');
+const ZPOPMAX = command('zpopmax');
+const ZREMRANGEBYRANK = command('zremrangebyrank');
+const ZREMRANGEBYSCORE = command('zremrangebyscore');
+const ZREMRANGEBYLEX = command('zremrangebylex');
+const ZSCAN = command('zscan');
+const ZRANDMEMBER = command('zrandmember');
+const ZUNIONSTORE = command('zunionstore');
+const ZINTERSTORE = command('zinterstore');
+const ZDIFFSTORE = command('zdiffstore');
 
 function command(name: string): CommandSpec {
   const spec = findCommand(name);
@@ -144,15 +199,60 @@ export class Store extends EventEmitter {
   private closed = false;
   /** When set, write commands are refused with this message (MISCONF-style). */
   private writesRefused: string | null = null;
+  /** Why writes are refused, by source; writesRefused is the first of them. */
+  private readonly refusals = new Map<string, string>();
   private readonly activeExpiry: ActiveExpiry;
   /** Commands run since open (INFO's total_commands_processed). */
   commandsProcessed = 0;
+  private persistence: Persistence | null = null;
+  private closing: Promise<void> | null = null;
+  private readonly onWarning: ((warning: StoreWarning) => void) | undefined;
 
   constructor(options: StoreOptions = {}) {
     super();
     this.ks = new Keyspace(options.clock ?? Date.now);
     this.activeExpiry = new ActiveExpiry(this.ks);
+    this.onWarning = options.onWarning;
     if (options.activeExpiry !== false) this.activeExpiry.start();
+  }
+
+  /**
+   * Opens a store; with a directory, locks it, loads its files and logs every write there. Use
+   * the package's open(); this is it.
+   */
+  static async open(dir: string | undefined, options: StoreOptions = {}): Promise<Store> {
+    const store = new Store(options);
+    if (dir === undefined) return store;
+    try {
+      const hooks = {
+        warn: (warning: StoreWarning) => store.warn(warning),
+        refuseWrites: (source: RefusalSource, message: string) => store.refuseWrites(source, message),
+        allowWrites: (source: RefusalSource) => store.allowWrites(source),
+      };
+      const { persistence, warnings } = await Persistence.open(dir, store.ks, options, hooks);
+      store.persistence = persistence;
+      // Open-time warnings go to onWarning now, and as events once the caller can listen.
+      for (const warning of warnings) store.onWarning?.(warning);
+      if (store.onWarning === undefined && warnings.length > 0) {
+        setImmediate(() => warnings.forEach((warning) => store.deliverWarning(warning)));
+      }
+    } catch (error) {
+      store.activeExpiry.stop();
+      store.closed = true;
+      throw error;
+    }
+    return store;
+  }
+
+  /** A warning: to onWarning, else as a 'warning' event, else to process.emitWarning. */
+  private warn(warning: StoreWarning): void {
+    if (this.onWarning !== undefined) this.onWarning(warning);
+    else this.deliverWarning(warning);
+  }
+
+  private deliverWarning(warning: StoreWarning): void {
+    if (this.listenerCount('warning') > 0) this.emit('warning', warning);
+    else process.emitWarning(`emberkv: ${warning.message}`, { code: `EMBERKV_${warning.code.toUpperCase().replace(/-/g, '_')}` });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -177,13 +277,63 @@ export class Store extends EventEmitter {
     return spec.run(this.ks, args);
   }
 
-  /** Refuses writes with `message` until allowWrites() (persistence failures). */
-  refuseWrites(message: string): void {
-    this.writesRefused = message;
+  /**
+   * Starts a transaction: queue commands with call() (or the typed methods), then exec() runs them
+   * together and logs them as one unit, so a crash keeps all of them or none.
+   */
+  multi(): Multi {
+    const host: MultiHost = {
+      ks: this.ks,
+      refusedWrites: () => this.writesRefused,
+      runCall: (spec, args) => {
+        this.enter(spec);
+        return spec.run(this.ks, args);
+      },
+      runTyped: (method, args) => {
+        const run = (this as unknown as Record<string, unknown>)[method];
+        if (typeof run !== 'function') throw new TypeError(`${method} is not a store command`);
+        return (run as (...a: unknown[]) => unknown).apply(this, args);
+      },
+    };
+    return new Multi(host);
   }
 
-  allowWrites(): void {
-    this.writesRefused = null;
+  /** Refuses writes with `message` until allowWrites(source) (persistence failures). */
+  private refuseWrites(source: string, message: string): void {
+    this.refusals.set(source, message);
+    this.writesRefused = this.refusals.values().next().value ?? null;
+  }
+
+  private allowWrites(source: string): void {
+    this.refusals.delete(source);
+    this.writesRefused = this.refusals.values().next().value ?? null;
+  }
+
+  /**
+   * Writes a snapshot of the keyspace as it is at this call to the snapshot file (dump.rdb), while
+   * commands go on. Resolves with its key count, size, duration and copy-on-write memory. Rejects
+   * at once with Redis's "already in progress" error while another background job runs.
+   */
+  bgsave(): Promise<SnapshotResult> {
+    if (this.closed) return Promise.reject(new ClosedError('BGSAVE'));
+    if (this.persistence === null) return Promise.reject(new ReplyError('ERR no data directory: open(dir) a store to save snapshots'));
+    return this.persistence.bgsave();
+  }
+
+  /**
+   * Rewrites the append-only file in the background: a base snapshot as of this call and a fresh
+   * incremental file replace the files before them, while commands go on. Rejects at once with
+   * Redis's "already in progress" error while another background job runs.
+   */
+  bgrewriteaof(): Promise<RewriteResult> {
+    if (this.closed) return Promise.reject(new ClosedError('BGREWRITEAOF'));
+    if (this.persistence === null) return Promise.reject(new ReplyError('ERR no data directory: open(dir) a store to rewrite its AOF'));
+    return this.persistence.bgrewriteaof();
+  }
+
+  /** Unix time (seconds) of the last successful snapshot, or of the open; null in memory. */
+  get lastsave(): number | null {
+    return this.persistence?.lastsave ?? null;
   }
 
   /** Runs one active expiry pass now; for tests that drive time themselves. */
@@ -191,10 +341,52 @@ export class Store extends EventEmitter {
     this.activeExpiry.run(budgetMs);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /** Writes and fsyncs everything accepted so far. Throws StorageIOError if the disk refuses. */
+  async flush(): Promise<void> {
+    if (this.closed && this.closing === null) throw new ClosedError('flush');
+    await this.persistence?.flush();
+  }
+
+  /**
+   * Flushes everything, closes the files and releases the directory. Commands are refused from the
+   * call on. If the final flush fails (the disk refuses writes), close rejects and may be called
+   * again; the directory stays locked until a close succeeds.
+   */
+  close(): Promise<void> {
+    if (this.closing !== null) return this.closing;
+    if (this.closed) return Promise.resolve();
     this.closed = true;
     this.activeExpiry.stop();
+    const persistence = this.persistence;
+    this.closing = (persistence === null ? Promise.resolve() : persistence.close()).then(
+      () => {
+        this.persistence = null;
+      },
+      (error: unknown) => {
+        this.closing = null;
+        this.closed = false;
+        throw error;
+      },
+    );
+    return this.closing;
+  }
+
+  /** @internal Test hook: stop as if the process were killed (no flush), releasing the lock. */
+  async abandonForTests(): Promise<void> {
+    this.closed = true;
+    this.activeExpiry.stop();
+    await this.persistence?.abandon();
+    this.persistence = null;
+  }
+
+  /** @internal The persistence layer, for tests that drive its timers and slices. */
+  get persistenceLayer(): Persistence | null {
+    return this.persistence;
+  }
+
+  /** Persistence status fields (INFO's persistence section); null for an in-memory store. */
+  persistenceStatus(): PersistenceStatus | null {
+    return this.persistence?.status() ?? null;
   }
 
   get isClosed(): boolean {
@@ -489,9 +681,313 @@ export class Store extends EventEmitter {
   // Hashes
   // @@HASH-METHODS@@
 
+  /** HSET: sets fields from an object, a Map or [field, value] pairs; returns how many are new. */
+  hset(key: string, fields: hashes.HashFields): number {
+    this.enter(HSET);
+    return hashes.hset(this.ks, checkKey(key), hashes.fieldPairs(fields, 'hset'));
+  }
+
+  /** HMSET: HSET replying 'OK' (deprecated in Redis; kept for code written against it). */
+  hmset(key: string, fields: hashes.HashFields): 'OK' {
+    this.enter(HMSET);
+    hashes.hset(this.ks, checkKey(key), hashes.fieldPairs(fields, 'hmset'));
+    return 'OK';
+  }
+
+  /** HSETNX: true when the field was missing and is now set. */
+  hsetnx(key: string, field: string, value: Value): boolean {
+    this.enter(HSETNX);
+    return hashes.hsetnx(this.ks, checkKey(key), hashes.fieldName(field), checkValue(value));
+  }
+
+  hget(key: string, field: string): Value | null {
+    this.enter(HGET);
+    return hashes.hget(this.ks, checkKey(key), hashes.fieldName(field));
+  }
+
+  /** HMGET: one value (or null) per field, in order. */
+  hmget(key: string, ...fields: string[]): Array<Value | null> {
+    this.enter(HMGET);
+    if (fields.length === 0) throw new ReplyError("ERR wrong number of arguments for 'hmget' command");
+    return hashes.hmget(this.ks, checkKey(key), fields.map(hashes.fieldName));
+  }
+
+  /** HDEL: how many of the fields existed (and are now gone); the key goes with its last field. */
+  hdel(key: string, ...fields: string[]): number {
+    this.enter(HDEL);
+    if (fields.length === 0) throw new ReplyError("ERR wrong number of arguments for 'hdel' command");
+    return hashes.hdel(this.ks, checkKey(key), fields.map(hashes.fieldName));
+  }
+
+  hexists(key: string, field: string): boolean {
+    this.enter(HEXISTS);
+    return hashes.hexists(this.ks, checkKey(key), hashes.fieldName(field));
+  }
+
+  hlen(key: string): number {
+    this.enter(HLEN);
+    return hashes.hlen(this.ks, checkKey(key));
+  }
+
+  /** HSTRLEN: the value's length in bytes (UTF-8 for strings), 0 when missing. */
+  hstrlen(key: string, field: string): number {
+    this.enter(HSTRLEN);
+    return hashes.hstrlen(this.ks, checkKey(key), hashes.fieldName(field));
+  }
+
+  /**
+   * HGETALL: every field and value as an object with a null prototype, so any field name
+   * (`__proto__`, `constructor`) is an ordinary own property; {} for a missing key.
+   */
+  hgetall(key: string): Record<string, Value> {
+    this.enter(HGETALL);
+    return hashes.hgetall(this.ks, checkKey(key));
+  }
+
+  hkeys(key: string): string[] {
+    this.enter(HKEYS);
+    return hashes.hkeys(this.ks, checkKey(key));
+  }
+
+  hvals(key: string): Value[] {
+    this.enter(HVALS);
+    return hashes.hvals(this.ks, checkKey(key));
+  }
+
+  /** HINCRBY: `increment` is an integer (a bigint for values beyond 2^53); returns the new value. */
+  hincrby(key: string, field: string, increment: number | bigint): number {
+    this.enter(HINCRBY);
+    return hashes.hincrby(this.ks, checkKey(key), hashes.fieldName(field), hashes.checkIncrement(increment));
+  }
+
+  /** HINCRBYFLOAT: Redis's long double arithmetic; returns the new value as a number. */
+  hincrbyfloat(key: string, field: string, increment: number | string): number {
+    this.enter(HINCRBYFLOAT);
+    return Number(hashes.hincrbyfloat(this.ks, checkKey(key), hashes.fieldName(field), String(increment)));
+  }
+
+  /** One HSCAN step: pass '0' to start, then the returned cursor until it is '0' again. */
+  hscan(key: string, cursor: string | number, options: hashes.HashScanOptions = {}): hashes.HashScanPage {
+    this.enter(HSCAN);
+    checkKey(key);
+    if (options.match !== undefined && typeof options.match !== 'string') throw new TypeError('match is a string pattern');
+    return hashes.hscan(this.ks, key, hashes.parseHashCursor(cursor), options);
+  }
+
+  /**
+   * HRANDFIELD: without a count, one random field (null for a missing key); with a positive count,
+   * up to that many distinct fields; with a negative count, exactly |count| fields, repeats allowed.
+   * With `withValues`, [field, value] pairs.
+   */
+  hrandfield(key: string): string | null;
+  hrandfield(key: string, count: number): string[];
+  hrandfield(key: string, count: number, withValues: true): Array<[string, Value]>;
+  hrandfield(key: string, count: number, withValues: boolean): string[] | Array<[string, Value]>;
+  hrandfield(key: string, count?: number, withValues = false): string | null | string[] | Array<[string, Value]> {
+    this.enter(HRANDFIELD);
+    checkKey(key);
+    if (count === undefined) return hashes.hrandfield(this.ks, key);
+    const checked = hashes.checkRandomCount(count, withValues);
+    return withValues ? hashes.hrandfieldWithValues(this.ks, key, checked) : hashes.hrandfieldCount(this.ks, key, checked);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Sorted sets
   // @@ZSET-METHODS@@
+  // Scores are numbers (±Infinity allowed, NaN refused). Score bounds (zsets.ScoreBound) are a
+  // number (inclusive) or Redis's text: '(1.5' exclusive, '-inf', '+inf'. Lex bounds
+  // (zsets.LexBound) are Redis's: '[a' inclusive, '(a' exclusive, '-' and '+' for the ends; lex
+  // ranges assume every member has the same score, as in Redis. Reversed score and lex ranges
+  // take the upper bound first, as in Redis.
+
+  /**
+   * ZADD: adds [score, member] pairs or updates their scores; returns how many members were added
+   * (with `ch`, added or changed). With `incr` (one pair) the member's new score, or null when
+   * NX/XX/GT/LT prevented the update.
+   */
+  zadd(key: string, members: ReadonlyArray<readonly [score: number, member: string]>, options: zsets.ZaddOptions & { incr: true }): number | null;
+  zadd(key: string, members: ReadonlyArray<readonly [score: number, member: string]>, options?: zsets.ZaddOptions): number;
+  zadd(key: string, members: ReadonlyArray<readonly [score: number, member: string]>, options?: zsets.ZaddOptions): number | null {
+    this.enter(ZADD);
+    return zsets.zadd(this.ks, checkKey(key), members, options);
+  }
+
+  /** ZINCRBY: adds increment to the member's score (a new member starts at 0); the new score. */
+  zincrby(key: string, increment: number, member: string): number {
+    this.enter(ZINCRBY);
+    return zsets.zincrby(this.ks, checkKey(key), increment, member);
+  }
+
+  /** ZREM: how many of the members existed (and are now gone); the key goes with its last member. */
+  zrem(key: string, ...members: string[]): number {
+    this.enter(ZREM);
+    return zsets.zrem(this.ks, checkKey(key), members);
+  }
+
+  /** The member's score, or null when the key or the member is missing. */
+  zscore(key: string, member: string): number | null {
+    this.enter(ZSCORE);
+    return zsets.zscore(this.ks, checkKey(key), member);
+  }
+
+  /** ZMSCORE: one score (or null) per member, in order. */
+  zmscore(key: string, ...members: string[]): Array<number | null> {
+    this.enter(ZMSCORE);
+    return zsets.zmscore(this.ks, checkKey(key), members);
+  }
+
+  zcard(key: string): number {
+    this.enter(ZCARD);
+    return zsets.zcard(this.ks, checkKey(key));
+  }
+
+  /** ZCOUNT: how many members have scores between min and max. */
+  zcount(key: string, min: zsets.ScoreBound, max: zsets.ScoreBound): number {
+    this.enter(ZCOUNT);
+    return zsets.zcount(this.ks, checkKey(key), min, max);
+  }
+
+  /** ZLEXCOUNT: how many members lie between min and max. */
+  zlexcount(key: string, min: zsets.LexBound, max: zsets.LexBound): number {
+    this.enter(ZLEXCOUNT);
+    return zsets.zlexcount(this.ks, checkKey(key), min, max);
+  }
+
+  /**
+   * ZRANGE: by rank (default; start and stop are integers, negative from the end), by score
+   * (`by: 'score'`, ScoreBounds) or by member (`by: 'lex'`, LexBounds). With `rev`, highest first,
+   * and a score or lex range is given as (max, min). Members, or [member, score] with `withScores`.
+   */
+  zrange(key: string, start: number | string, stop: number | string, options: zsets.ZrangeOptions & { withScores: true }): Array<[string, number]>;
+  zrange(key: string, start: number | string, stop: number | string, options?: zsets.ZrangeOptions): string[];
+  zrange(key: string, start: number | string, stop: number | string, options?: zsets.ZrangeOptions): string[] | Array<[string, number]> {
+    this.enter(ZRANGE);
+    return zsets.zrange(this.ks, checkKey(key), start, stop, options);
+  }
+
+  /** ZREVRANGE: ranks start..stop counted from the highest score. */
+  zrevrange(key: string, start: number, stop: number, options: { withScores: true }): Array<[string, number]>;
+  zrevrange(key: string, start: number, stop: number, options?: { withScores?: boolean }): string[];
+  zrevrange(key: string, start: number, stop: number, options?: { withScores?: boolean }): string[] | Array<[string, number]> {
+    this.enter(ZREVRANGE);
+    return zsets.zrange(this.ks, checkKey(key), start, stop, { rev: true, withScores: options?.withScores });
+  }
+
+  /** ZRANGEBYSCORE: members with scores between min and max, lowest first. */
+  zrangebyscore(key: string, min: zsets.ScoreBound, max: zsets.ScoreBound, options: zsets.ZrangeByScoreOptions & { withScores: true }): Array<[string, number]>;
+  zrangebyscore(key: string, min: zsets.ScoreBound, max: zsets.ScoreBound, options?: zsets.ZrangeByScoreOptions): string[];
+  zrangebyscore(key: string, min: zsets.ScoreBound, max: zsets.ScoreBound, options?: zsets.ZrangeByScoreOptions): string[] | Array<[string, number]> {
+    this.enter(ZRANGEBYSCORE);
+    return zsets.zrange(this.ks, checkKey(key), min, max, { by: 'score', limit: options?.limit, withScores: options?.withScores });
+  }
+
+  /** ZREVRANGEBYSCORE: members with scores between max and min, highest first (max comes first). */
+  zrevrangebyscore(key: string, max: zsets.ScoreBound, min: zsets.ScoreBound, options: zsets.ZrangeByScoreOptions & { withScores: true }): Array<[string, number]>;
+  zrevrangebyscore(key: string, max: zsets.ScoreBound, min: zsets.ScoreBound, options?: zsets.ZrangeByScoreOptions): string[];
+  zrevrangebyscore(key: string, max: zsets.ScoreBound, min: zsets.ScoreBound, options?: zsets.ZrangeByScoreOptions): string[] | Array<[string, number]> {
+    this.enter(ZREVRANGEBYSCORE);
+    return zsets.zrange(this.ks, checkKey(key), max, min, { by: 'score', rev: true, limit: options?.limit, withScores: options?.withScores });
+  }
+
+  /** ZRANGEBYLEX: members between min and max. */
+  zrangebylex(key: string, min: zsets.LexBound, max: zsets.LexBound, options?: { limit?: { offset: number; count: number } }): string[] {
+    this.enter(ZRANGEBYLEX);
+    return zsets.zrange(this.ks, checkKey(key), min, max, { by: 'lex', limit: options?.limit }) as string[];
+  }
+
+  /** ZREVRANGEBYLEX: members between max and min, highest first (max comes first). */
+  zrevrangebylex(key: string, max: zsets.LexBound, min: zsets.LexBound, options?: { limit?: { offset: number; count: number } }): string[] {
+    this.enter(ZREVRANGEBYLEX);
+    return zsets.zrange(this.ks, checkKey(key), max, min, { by: 'lex', rev: true, limit: options?.limit }) as string[];
+  }
+
+  /** ZRANK: the member's 0-based rank by ascending score, or null. */
+  zrank(key: string, member: string): number | null {
+    this.enter(ZRANK);
+    return zsets.zrank(this.ks, checkKey(key), member, false);
+  }
+
+  /** ZREVRANK: the member's 0-based rank by descending score, or null. */
+  zrevrank(key: string, member: string): number | null {
+    this.enter(ZREVRANK);
+    return zsets.zrank(this.ks, checkKey(key), member, true);
+  }
+
+  /** ZPOPMIN: removes and returns up to `count` (default 1) lowest [member, score] pairs. */
+  zpopmin(key: string, count = 1): Array<[string, number]> {
+    this.enter(ZPOPMIN);
+    return zsets.zpop(this.ks, checkKey(key), count, false);
+  }
+
+  /** ZPOPMAX: removes and returns up to `count` (default 1) highest pairs, highest first. */
+  zpopmax(key: string, count = 1): Array<[string, number]> {
+    this.enter(ZPOPMAX);
+    return zsets.zpop(this.ks, checkKey(key), count, true);
+  }
+
+  /** ZREMRANGEBYRANK: removes ranks start..stop (negative from the end); how many. */
+  zremrangebyrank(key: string, start: number, stop: number): number {
+    this.enter(ZREMRANGEBYRANK);
+    return zsets.zremrangebyrank(this.ks, checkKey(key), start, stop);
+  }
+
+  /** ZREMRANGEBYSCORE: removes members with scores between min and max; how many. */
+  zremrangebyscore(key: string, min: zsets.ScoreBound, max: zsets.ScoreBound): number {
+    this.enter(ZREMRANGEBYSCORE);
+    return zsets.zremrangebyscore(this.ks, checkKey(key), min, max);
+  }
+
+  /** ZREMRANGEBYLEX: removes members between min and max; how many. */
+  zremrangebylex(key: string, min: zsets.LexBound, max: zsets.LexBound): number {
+    this.enter(ZREMRANGEBYLEX);
+    return zsets.zremrangebylex(this.ks, checkKey(key), min, max);
+  }
+
+  /**
+   * One ZSCAN step: pass '0' to start, then the returned cursor until it is '0' again. Members
+   * present for the whole scan are returned at least once (some maybe more than once).
+   */
+  zscan(key: string, cursor: string | number, options: zsets.ZscanOptions = {}): zsets.ZscanPage {
+    this.enter(ZSCAN);
+    checkKey(key);
+    if (options.match !== undefined && typeof options.match !== 'string') throw new TypeError('match is a string pattern');
+    return zsets.zscan(this.ks, key, cursor, options);
+  }
+
+  /**
+   * ZRANDMEMBER: without a count, one random member (null for a missing key); with a positive
+   * count, up to that many distinct members; with a negative count, exactly |count| members,
+   * repeats allowed. With `withScores`, [member, score] pairs.
+   */
+  zrandmember(key: string): string | null;
+  zrandmember(key: string, count: number): string[];
+  zrandmember(key: string, count: number, withScores: true): Array<[string, number]>;
+  zrandmember(key: string, count: number, withScores: boolean): string[] | Array<[string, number]>;
+  zrandmember(key: string, count?: number, withScores = false): string | null | string[] | Array<[string, number]> {
+    this.enter(ZRANDMEMBER);
+    checkKey(key);
+    if (count === undefined) return zsets.zrandmember(this.ks, key);
+    const picked = zsets.zrandmembers(this.ks, key, count, withScores);
+    return withScores ? picked : picked.map(([member]) => member);
+  }
+
+  /** ZUNIONSTORE: stores the union of the source sets at dest (replacing it); its size. */
+  zunionstore(dest: string, sources: readonly string[], options?: zsets.ZstoreOptions): number {
+    this.enter(ZUNIONSTORE);
+    return zsets.zunionstore(this.ks, checkKey(dest), sources, options);
+  }
+
+  /** ZINTERSTORE: stores the members found in every source at dest (replacing it); its size. */
+  zinterstore(dest: string, sources: readonly string[], options?: zsets.ZstoreOptions): number {
+    this.enter(ZINTERSTORE);
+    return zsets.zinterstore(this.ks, checkKey(dest), sources, options);
+  }
+
+  /** ZDIFFSTORE: stores the first source's members found in no other at dest; its size. */
+  zdiffstore(dest: string, sources: readonly string[]): number {
+    this.enter(ZDIFFSTORE);
+    return zsets.zdiffstore(this.ks, checkKey(dest), sources);
+  }
 }
 
 function pairsOf(entries: Record<string, Value> | Iterable<readonly [string, Value]>): Array<[string, Value]> {

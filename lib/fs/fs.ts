@@ -40,4 +40,5 @@ export interface FileSystem {
   readFileSync(path: string): Uint8Array;
   /** fsync on a directory, so a rename or a new file in it is durable. */
   fsyncDirectorySync(path: string): void;
+  fsyncDirectory(path: string): Promise<void>;
 }

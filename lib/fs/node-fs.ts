@@ -53,6 +53,13 @@ export const nodeFs: FileSystem = {
   renameSync: (from, to) => fs.renameSync(from, to),
   unlinkSync: (path) => fs.unlinkSync(path),
   readFileSync: (path) => fs.readFileSync(path),
+  fsyncDirectory: (path) =>
+    new Promise((resolve, reject) =>
+      fs.open(path, 'r', (openError, fd) => {
+        if (openError) return reject(openError);
+        fs.fsync(fd, (syncError) => fs.close(fd, () => (syncError ? reject(syncError) : resolve())));
+      }),
+    ),
   fsyncDirectorySync: (path) => {
     const fd = fs.openSync(path, 'r');
     try {

@@ -44,12 +44,20 @@ export class FaultyFs implements FileSystem {
     });
   }
 
+  private dead = false;
+
+  /** The process died: every later call fails, as nothing runs after a crash. */
+  kill(): void {
+    this.dead = true;
+  }
+
   /** Removes every pending fault. */
   heal(): void {
     this.faults = [];
   }
 
   private check(operation: Operation, path: string): void {
+    if (this.dead) throw errnoError('EBADF', `${operation} after the simulated crash`, path);
     this.calls.push({ operation, path });
     for (const fault of this.faults) {
       if (fault.operation !== operation || (fault.path !== null && !fault.path.test(path))) continue;
@@ -197,6 +205,11 @@ export class FaultyFs implements FileSystem {
   readFileSync(path: string): Uint8Array {
     this.check('read', path);
     return nodeFs.readFileSync(path);
+  }
+
+  async fsyncDirectory(path: string): Promise<void> {
+    this.check('fsync', path);
+    await nodeFs.fsyncDirectory(path);
   }
 
   fsyncDirectorySync(path: string): void {
