@@ -43,8 +43,8 @@ export interface AofHooks {
 export interface AofStatus {
   aof_last_write_status: 'ok' | 'err';
   aof_last_write_error: string | null;
-  /** Bytes in the current file, written to the OS. */
-  aof_current_size: number;
+  /** Bytes in the file being appended to, written to the OS. */
+  aof_file_size: number;
   /** Bytes accepted but not yet written to the OS. */
   aof_pending_bytes: number;
   /** Bytes written but not yet covered by an fsync. */
@@ -74,6 +74,9 @@ export class AppendOnlyFile implements RecordSink {
   private lastError: StorageIOError | null = null;
   private delayedFsyncs = 0;
   private lastFsyncMs = 0;
+  /** While held, records are buffered but not written (the rewrite's switch, see rewrite.ts). */
+  private held = false;
+  private onRelease: Array<() => void> = [];
 
   private constructor(
     private readonly fs: FileSystem,
@@ -97,6 +100,25 @@ export class AppendOnlyFile implements RecordSink {
       fs.fdatasyncSync(fd);
       return new AppendOnlyFile(fs, path, fd, header.byteLength, policy, hooks);
     } catch (error) {
+      throw new StorageIOError(path, 'create the append-only file', error);
+    }
+  }
+
+  /**
+   * Creates a new AOF file with its header off the main thread: header written, fdatasynced, the
+   * directory fsynced. For the rewrite, which prepares its next file while writes go on.
+   */
+  static async createAsync(fs: FileSystem, dir: string, path: string, policy: AppendFsync, hooks: AofHooks): Promise<AppendOnlyFile> {
+    let fd = -1;
+    try {
+      fd = fs.createSync(path);
+      const header = encodeFileHeader('aof');
+      await fs.write(fd, header, 0);
+      await fs.fdatasync(fd);
+      await fs.fsyncDirectory(dir);
+      return new AppendOnlyFile(fs, path, fd, header.byteLength, policy, hooks);
+    } catch (error) {
+      if (fd !== -1) fs.closeSync(fd);
       throw new StorageIOError(path, 'create the append-only file', error);
     }
   }
@@ -147,14 +169,14 @@ export class AppendOnlyFile implements RecordSink {
       if (this.lastError !== null) return;
       if (this.writePending()) this.syncNow();
       if (this.lastError !== null) throw this.lastError;
-    } else if (this.encoder.length >= AOF_BUFFER_BYTES_MAX) {
+    } else if (this.encoder.length >= AOF_BUFFER_BYTES_MAX && !this.held) {
       this.writePending();
     }
   }
 
   private readonly endOfTurn = (): void => {
     this.flushScheduled = false;
-    if (this.closed) return;
+    if (this.closed || this.held) return;
     if (this.writePending() && this.policy === 'everysec') this.planFsync();
   };
 
@@ -300,6 +322,7 @@ export class AppendOnlyFile implements RecordSink {
 
   /** Writes and fsyncs everything accepted so far; throws StorageIOError if the disk refuses. */
   async flush(): Promise<void> {
+    if (this.held) await new Promise<void>((resolve) => this.onRelease.push(resolve));
     if (this.fsyncRunning !== null) await this.fsyncRunning;
     if (this.lastError !== null && !this.retry()) throw this.lastError;
     if (!this.writePending()) throw this.lastError!;
@@ -329,9 +352,45 @@ export class AppendOnlyFile implements RecordSink {
     }
   }
 
-  /** Writes the turn's buffer now (tests and the rewrite need the file current). */
-  writeNow(): void {
-    this.writePending();
+  /** Writes the turn's buffer now; false if the write failed (the failure is being handled). */
+  writeNow(): boolean {
+    return this.writePending();
+  }
+
+  /**
+   * Buffers records without writing them until release(). The rewrite holds the new file until the
+   * previous one is synced, so a power cut can never keep records of the new file while losing
+   * earlier ones of the old (a gap, not a lost tail). Never used with 'always'.
+   */
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    this.held = false;
+    for (const resolve of this.onRelease.splice(0)) resolve();
+    if (this.closed || this.encoder.length === 0) return;
+    if (this.writePending() && this.policy === 'everysec') this.planFsync();
+  }
+
+  /**
+   * Stops being the sink's file: writes what is buffered, then syncs and closes, retrying once a
+   * second while the disk refuses (writes stay refused meanwhile, through the hooks). Resolves
+   * when everything this file accepted is durable.
+   */
+  async retire(): Promise<void> {
+    for (;;) {
+      try {
+        await this.flush();
+        break;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, AOF_RETRY_INTERVAL_MS));
+      }
+    }
+    this.closed = true;
+    if (this.fsyncTimer !== null) clearTimeout(this.fsyncTimer);
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.fs.closeSync(this.fd);
   }
 
   get currentSize(): number {
@@ -342,7 +401,7 @@ export class AppendOnlyFile implements RecordSink {
     return {
       aof_last_write_status: this.lastError === null ? 'ok' : 'err',
       aof_last_write_error: this.lastError?.message ?? null,
-      aof_current_size: this.size,
+      aof_file_size: this.size,
       aof_pending_bytes: this.encoder.length,
       aof_unsynced_bytes: this.size - this.syncedSize,
       aof_delayed_fsync: this.delayedFsyncs,

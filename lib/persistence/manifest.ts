@@ -94,6 +94,25 @@ export function writeFileAtomicSync(fs: FileSystem, dir: string, name: string, c
   fs.fsyncDirectorySync(dir);
 }
 
+/** writeFileAtomicSync with its fsyncs off the main thread (the rename itself is quick). */
+export async function writeFileAtomic(fs: FileSystem, dir: string, name: string, content: Uint8Array): Promise<void> {
+  const temporary = join(dir, `${name}.tmp`);
+  if (fs.statSync(temporary) !== null) fs.unlinkSync(temporary);
+  const fd = fs.createSync(temporary);
+  try {
+    await fs.write(fd, content, 0);
+    await fs.fdatasync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(temporary, join(dir, name));
+  await fs.fsyncDirectory(dir);
+}
+
+export function writeManifest(fs: FileSystem, dir: string, manifest: Manifest): Promise<void> {
+  return writeFileAtomic(fs, dir, MANIFEST_FILE, Buffer.from(encodeManifest(manifest), 'utf8'));
+}
+
 export function writeManifestSync(fs: FileSystem, dir: string, manifest: Manifest): void {
   writeFileAtomicSync(fs, dir, MANIFEST_FILE, Buffer.from(encodeManifest(manifest), 'utf8'));
 }

@@ -15,6 +15,7 @@ import { DirectoryLock } from './lock.ts';
 import { type Manifest, writeManifestSync } from './manifest.ts';
 import { type OnCorruption, type StoreWarning, recoverDirectory, recoverSnapshotOnly } from './recovery.ts';
 import { type SnapshotResult, type SliceHook, writeSnapshotFile } from './snapshot.ts';
+import { type RewriteResult, type RewriteStep, rewriteAof } from './rewrite.ts';
 import { EMBERKV_VERSION } from '../version.ts';
 
 export type SaveRule = readonly [seconds: number, changes: number];
@@ -39,6 +40,14 @@ export interface PersistenceOptions {
    * Default true, as Redis. For a pure cache whose data can be rebuilt, false keeps it writable.
    */
   stopWritesOnBgsaveError?: boolean;
+  /**
+   * Rewrite the AOF in the background when it has grown by this percentage since the last rewrite
+   * (or since open) and is over autoAofRewriteMinSize, as Redis's auto-aof-rewrite-percentage.
+   * Default 100; 0 turns it off.
+   */
+  autoAofRewritePercentage?: number;
+  /** Bytes (or '64mb'-style) the AOF must exceed before it is rewritten automatically. Default 64 MB. */
+  autoAofRewriteMinSize?: number | string;
   /** The file system; tests pass a faulty one. */
   fs?: FileSystem;
 }
@@ -48,6 +57,25 @@ export const DEFAULT_SAVE_RULES: readonly SaveRule[] = [
   [300, 100],
   [60, 10000],
 ];
+/** After three failed automatic rewrites in a row, wait 1, 2, 4 ... 60 minutes between tries. */
+export const REWRITE_BACKOFF_AFTER_FAILURES = 3;
+export const REWRITE_BACKOFF_MAX_MS = 60 * 60 * 1000;
+
+/** Parses sizes given as bytes or as '64mb', '1gb', '512kb' (Redis's units, 1024-based). */
+export function parseBytes(value: number | string, name: string): number {
+  if (typeof value === 'number') {
+    if (Number.isSafeInteger(value) && value >= 0) return value;
+  } else {
+    const match = /^(\d+)\s*(b|k|kb|m|mb|g|gb)?$/i.exec(value.trim());
+    if (match !== null) {
+      const unit = (match[2] ?? 'b').toLowerCase();
+      const scale = unit.startsWith('g') ? 1024 ** 3 : unit.startsWith('m') ? 1024 ** 2 : unit.startsWith('k') ? 1024 : 1;
+      return Number(match[1]) * scale;
+    }
+  }
+  throw new TypeError(`${name}: expected bytes as a non-negative integer or a string like '64mb', got ${JSON.stringify(value)}`);
+}
+
 /** After a failed snapshot, save rules wait this long before trying again (Redis: 5 s). */
 export const SAVE_RETRY_DELAY_MS = 5000;
 const SAVE_RULES_CHECK_MS = 1000;
@@ -72,6 +100,15 @@ export interface PersistenceStatus extends Partial<AofStatus> {
   rdb_last_bgsave_time_sec: number;
   rdb_last_cow_size: number;
   rdb_saves: number;
+  aof_rewrite_in_progress: 0 | 1;
+  aof_rewrites: number;
+  aof_last_bgrewrite_status: 'ok' | 'err';
+  /** Bytes of the base and incremental files at the last rewrite (or at open). */
+  aof_base_size: number;
+  /** Bytes of the base and incremental files now (what automatic rewrites compare). */
+  aof_current_size: number;
+  aof_last_cow_size: number;
+  aof_last_rewrite_time_sec: number;
 }
 
 function checkOptions(options: PersistenceOptions): void {
@@ -113,6 +150,19 @@ export class Persistence {
   private closed = false;
   /** Test hook: runs between snapshot slices. */
   betweenSlices: SliceHook | undefined;
+  /** Test hook: runs at each step of a rewrite (see rewrite.ts). */
+  rewriteFaultPoint: ((step: RewriteStep) => void | Promise<void>) | undefined;
+  private policy: AppendFsync = 'everysec';
+  private aofHooks: Parameters<typeof AppendOnlyFile.create>[3] | null = null;
+  private readonly rewritePercentage: number;
+  private readonly rewriteMinBytes: number;
+  private aofBaseBytes = 0;
+  private rewrites = 0;
+  private lastRewriteStatus: 'ok' | 'err' = 'ok';
+  private rewriteFailuresInRow = 0;
+  private rewriteRetryAtMs = 0;
+  private lastRewriteCowBytes = 0;
+  private lastRewriteDurationMs = -1;
 
   private constructor(
     readonly dir: string,
@@ -126,6 +176,11 @@ export class Persistence {
     this.saveRules = options.save ?? DEFAULT_SAVE_RULES;
     this.stopWritesOnBgsaveError = options.stopWritesOnBgsaveError ?? true;
     this.lastSaveMs = ks.now();
+    this.rewritePercentage = options.autoAofRewritePercentage ?? 100;
+    this.rewriteMinBytes = parseBytes(options.autoAofRewriteMinSize ?? 64 * 1024 * 1024, 'autoAofRewriteMinSize');
+    if (!Number.isInteger(this.rewritePercentage) || this.rewritePercentage < 0) {
+      throw new TypeError(`autoAofRewritePercentage: expected an integer >= 0, got ${this.rewritePercentage}`);
+    }
   }
 
   /** Locks dir, recovers its data into ks, and starts logging. Returns warnings from recovery. */
@@ -164,6 +219,7 @@ export class Persistence {
     this.manifest = recovered.manifest;
     this.loadedRecords = recovered.records;
     const policy = options.appendfsync ?? 'everysec';
+    this.policy = policy;
     const hooks = {
       onWriteError: (error: StorageIOError) => {
         this.hooks.warn({ code: 'aof-write-error', message: `${error.message}; writes are refused until the disk accepts them again (retried every second)`, file: error.file });
@@ -183,7 +239,96 @@ export class Persistence {
       this.aof = AppendOnlyFile.resume(this.fs, recovered.tailFile, recovered.tailBytes, policy, hooks);
     }
     ks.sink = this.aof;
+    this.aofHooks = hooks;
+    this.aofBaseBytes = this.aofTotalBytes();
     return recovered.warnings;
+  }
+
+  /** Bytes of every file the manifest names (the current one as written so far). */
+  private aofTotalBytes(): number {
+    let total = 0;
+    for (const name of [this.manifest.base, ...this.manifest.incrs]) {
+      if (name === null) continue;
+      total += name === this.manifest.incrs.at(-1) && this.aof !== null ? this.aof.currentSize : (this.fs.statSync(join(this.dir, name))?.size ?? 0);
+    }
+    return total;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // AOF rewrite
+
+  /**
+   * Rewrites the AOF in the background: a base snapshot of the keyspace as it is at this call plus
+   * a fresh incremental file replace every file before them (rewrite.ts). Rejects at once with
+   * Redis's error if a background job is running.
+   */
+  bgrewriteaof(): Promise<RewriteResult> {
+    if (this.closed) return Promise.reject(new ReplyError('ERR the store is closing'));
+    if (this.aof === null) return Promise.reject(new ReplyError('ERR the append-only file is off (appendonly: false)'));
+    if (this.job !== null) {
+      return Promise.reject(
+        new ReplyError(
+          this.job.kind === 'rewrite'
+            ? 'ERR Background append only file rewriting already in progress'
+            : 'ERR Background save in progress: the rewrite can run once it finishes',
+        ),
+      );
+    }
+    const promise = this.runRewrite();
+    this.job = { kind: 'rewrite', promise };
+    return promise.finally(() => {
+      this.job = null;
+    });
+  }
+
+  private async runRewrite(): Promise<RewriteResult> {
+    const fs = this.fs;
+    try {
+      const result = await rewriteAof({
+        fs,
+        dir: this.dir,
+        ks: this.ks,
+        manifest: () => this.manifest,
+        setManifest: (manifest) => {
+          this.manifest = manifest;
+        },
+        current: () => this.aof!,
+        createNext: (path) => AppendOnlyFile.createAsync(fs, this.dir, path, this.policy, this.aofHooks!),
+        switchTo: (next) => {
+          this.aof = next;
+          this.ks.sink = next;
+        },
+        faultPoint: this.rewriteFaultPoint,
+        betweenSlices: this.betweenSlices,
+      });
+      this.rewrites++;
+      this.lastRewriteStatus = 'ok';
+      this.rewriteFailuresInRow = 0;
+      this.lastRewriteCowBytes = result.cowBytes;
+      this.lastRewriteDurationMs = result.durationMs;
+      this.aofBaseBytes = this.aofTotalBytes();
+      return result;
+    } catch (error) {
+      this.lastRewriteStatus = 'err';
+      this.rewriteFailuresInRow++;
+      if (this.rewriteFailuresInRow >= REWRITE_BACKOFF_AFTER_FAILURES) {
+        const delay = Math.min(REWRITE_BACKOFF_MAX_MS, 60_000 * 2 ** (this.rewriteFailuresInRow - REWRITE_BACKOFF_AFTER_FAILURES));
+        this.rewriteRetryAtMs = this.ks.now() + delay;
+      }
+      this.hooks.warn({ code: 'rewrite-error', message: `the AOF rewrite failed: ${(error as Error).message}; the previous files stay in charge` });
+      throw error;
+    }
+  }
+
+  /** Starts an automatic rewrite if the AOF grew enough; exposed for tests. */
+  checkRewrite(): void {
+    if (this.job !== null || this.closed || this.aof === null || this.rewritePercentage === 0) return;
+    if (this.rewriteRetryAtMs > this.ks.now()) return;
+    const total = this.aofTotalBytes();
+    if (total <= this.rewriteMinBytes) return;
+    const base = Math.max(1, this.aofBaseBytes);
+    const growth = Math.floor((total * 100) / base) - 100;
+    if (growth >= this.rewritePercentage) this.bgrewriteaof().catch(() => {});
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -251,7 +396,10 @@ export class Persistence {
   }
 
   private startSaveRules(): void {
-    this.saveTimer = setInterval(() => this.checkSaveRules(), SAVE_RULES_CHECK_MS);
+    this.saveTimer = setInterval(() => {
+      this.checkSaveRules();
+      this.checkRewrite();
+    }, SAVE_RULES_CHECK_MS);
     this.saveTimer.unref();
   }
 
@@ -296,6 +444,20 @@ export class Persistence {
     await this.lock.release();
   }
 
+  /**
+   * Test hook: stops like a killed process would. No flush, no fsync, files closed as they are,
+   * the lock released so the directory can be reopened in the same process.
+   */
+  async abandon(): Promise<void> {
+    this.closed = true;
+    if (this.saveTimer !== null) clearInterval(this.saveTimer);
+    this.aof?.abandon();
+    if (this.ks.sink === this.aof) this.ks.sink = null;
+    (this.ks.observer as { detach?: () => void } | null)?.detach?.();
+    this.ks.observer = null;
+    await this.lock.release();
+  }
+
   status(): PersistenceStatus {
     const aof = this.aof?.status();
     return {
@@ -309,6 +471,13 @@ export class Persistence {
       rdb_last_bgsave_time_sec: this.lastBgsaveDurationMs < 0 ? -1 : Math.round(this.lastBgsaveDurationMs / 1000),
       rdb_last_cow_size: this.lastCowBytes,
       rdb_saves: this.saves,
+      aof_rewrite_in_progress: this.job?.kind === 'rewrite' ? 1 : 0,
+      aof_rewrites: this.rewrites,
+      aof_last_bgrewrite_status: this.lastRewriteStatus,
+      aof_base_size: this.aofBaseBytes,
+      aof_current_size: this.aof === null ? 0 : this.aofTotalBytes(),
+      aof_last_cow_size: this.lastRewriteCowBytes,
+      aof_last_rewrite_time_sec: this.lastRewriteDurationMs < 0 ? -1 : Math.round(this.lastRewriteDurationMs / 1000),
     };
   }
 

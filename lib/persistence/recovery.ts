@@ -296,7 +296,10 @@ export async function recoverDirectory(
         continue;
       }
       const { damage } = scan;
-      if (damage.kind === 'torn-tail' && last) {
+      // The last file that holds records may end torn; files after it are empty (a rewrite had
+      // created its next file when the crash came, see rewrite.ts).
+      const laterEmpty = manifest.incrs.slice(index + 1).every((name) => (fs.statSync(join(dir, name))?.size ?? 0) <= FILE_HEADER_BYTES);
+      if (damage.kind === 'torn-tail' && (last || laterEmpty)) {
         const dropped = (fs.statSync(path)?.size ?? damage.offset) - damage.offset;
         truncateFile(fs, path, damage.offset);
         warnings.push({

@@ -300,7 +300,13 @@ export async function writeSnapshotFile(
   name: string,
   ks: Keyspace,
   meta: SnapshotMeta,
-  options: { sliceMs?: number; betweenSlices?: SliceHook; onStart?: (writer: SnapshotWriter) => void } = {},
+  options: {
+    sliceMs?: number;
+    betweenSlices?: SliceHook;
+    onStart?: (writer: SnapshotWriter) => void;
+    /** Test hook: after the temp file is synced, before it is renamed into place. */
+    beforeRename?: () => Promise<void> | void;
+  } = {},
 ): Promise<SnapshotResult> {
   const started = performance.now();
   const temporary = `${dir}/temp-${process.pid}-${Date.now()}-${name}.tmp`;
@@ -331,8 +337,9 @@ export async function writeSnapshotFile(
     await fs.fdatasync(fd);
     fs.closeSync(fd);
     fd = -1;
+    await options.beforeRename?.();
     fs.renameSync(temporary, target);
-    fs.fsyncDirectorySync(dir);
+    await fs.fsyncDirectory(dir);
     return { keys: writer.keys, bytes: position, durationMs: performance.now() - started, cowBytes: writer.peakCowBytes };
   } catch (error) {
     writer.detach();

@@ -106,19 +106,20 @@ test('a large burst in one turn is written as the buffer fills, not all at the e
   await reopened.close();
 });
 
-test('appendonly: false loads the files but writes nothing', async () => {
+test('appendonly: false leaves the AOF alone: it loads and saves snapshots only, as Redis', async () => {
   const dir = freshDir();
   const store = await open(dir);
   store.set('k', 'v');
   await store.close();
-  const readOnly = await open(dir, { appendonly: false });
-  assert.is(readOnly.get('k'), 'v');
-  readOnly.set('k2', 'v');
-  await readOnly.close();
+  const snapshots = await open(dir, { appendonly: false });
+  assert.is(snapshots.get('k'), null, 'the AOF is not read without appendonly');
+  snapshots.set('k2', 'v');
+  await snapshots.close();
+  assert.equal(readdirSync(dir).sort(), ['LOCK.owner', 'appendonly.1.aof', 'dump.rdb', 'manifest']);
   const again = await open(dir);
+  assert.is(again.get('k'), 'v', 'the AOF is the truth when it is on');
   assert.is(again.get('k2'), null);
   await again.close();
-  assert.equal(readdirSync(dir).sort(), ['LOCK.owner', 'appendonly.1.aof', 'manifest']);
 });
 
 test('a closed store refuses commands; close is idempotent', async () => {
