@@ -24,6 +24,23 @@ export type {
   StoreOptions,
 } from './store.ts';
 export type { Arg, Reply, Value } from './types.ts';
+export type { Multi, Transaction, TransactionMethod } from './multi.ts';
+export type { HashFields, HashScanOptions, HashScanPage } from './keyspace/hash.ts';
+export type {
+  Aggregate,
+  LexBound,
+  ScoreBound,
+  ZaddOptions,
+  ZrangeByScoreOptions,
+  ZrangeOptions,
+  ZscanOptions,
+  ZscanPage,
+  ZstoreOptions,
+} from './keyspace/zset.ts';
+export type { SaveRule } from './persistence/persistence.ts';
+export type { SnapshotResult } from './persistence/snapshot.ts';
+export type { RewriteResult } from './persistence/rewrite.ts';
+export type { PersistenceStatus } from './persistence/persistence.ts';
 export type { TypeName } from './keyspace/keyspace.ts';
 export type { StoreWarning } from './persistence/recovery.ts';
 export type { AppendFsync } from './persistence/aof.ts';

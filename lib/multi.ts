@@ -11,6 +11,27 @@ import type { CommandSpec } from './command-spec.ts';
 import { ReplyError } from './errors.ts';
 import type { Keyspace } from './keyspace/keyspace.ts';
 import type { Arg, Reply } from './types.ts';
+import type { Store } from './store.ts';
+
+/** The store's typed command methods, each of which a transaction can queue. */
+export const TRANSACTION_METHODS = [
+  'append', 'copy', 'dbsize', 'decr', 'decrby', 'del', 'exists', 'expire', 'expireat', 'expiretime', 'flushall',
+  'get', 'getdel', 'getex', 'getrange', 'getset', 'hdel', 'hexists', 'hget', 'hgetall', 'hincrby', 'hincrbyfloat',
+  'hkeys', 'hlen', 'hmget', 'hmset', 'hrandfield', 'hscan', 'hset', 'hsetnx', 'hstrlen', 'hvals', 'incr', 'incrby',
+  'incrbyfloat', 'keys', 'mget', 'mset', 'msetnx', 'persist', 'pexpire', 'pexpireat', 'pexpiretime', 'psetex', 'pttl',
+  'randomkey', 'rename', 'renamenx', 'scan', 'set', 'setex', 'setnx', 'setrange', 'strlen', 'touch', 'ttl', 'type',
+  'unlink', 'zadd', 'zcard', 'zcount', 'zdiffstore', 'zincrby', 'zinterstore', 'zlexcount', 'zmscore', 'zpopmax',
+  'zpopmin', 'zrandmember', 'zrange', 'zrangebylex', 'zrangebyscore', 'zrank', 'zrem', 'zremrangebylex',
+  'zremrangebyrank', 'zremrangebyscore', 'zrevrange', 'zrevrangebylex', 'zrevrangebyscore', 'zrevrank', 'zscan',
+  'zscore', 'zunionstore',
+] as const satisfies ReadonlyArray<keyof Store>;
+
+export type TransactionMethod = (typeof TRANSACTION_METHODS)[number];
+
+/** A transaction: `call` and every typed command method queue a command and return it again. */
+export type Transaction = Multi & {
+  [K in TransactionMethod]: (...args: Parameters<Store[K]>) => Transaction;
+};
 
 /** What a Multi needs from its store. */
 export interface MultiHost {
@@ -46,8 +67,8 @@ export class Multi {
     return this;
   }
 
-  /** Queues a typed method call (used by the generated typed methods). */
-  protected queueTyped(method: string, args: unknown[]): this {
+  /** Queues a typed method call (the generated typed methods below call this). */
+  queueTyped(method: string, args: unknown[]): this {
     this.checkOpen();
     this.queue.push({ method, write: findCommand(method)?.write ?? true, args });
     return this;
@@ -100,4 +121,15 @@ export class Multi {
   private checkOpen(): void {
     if (this.done) throw new TypeError('this transaction already ran or was discarded; start another with store.multi()');
   }
+}
+
+// The typed queueing methods, one per store method: set(...) queues store.set(...) and so on.
+for (const method of TRANSACTION_METHODS) {
+  Object.defineProperty(Multi.prototype, method, {
+    value(this: Multi, ...args: unknown[]) {
+      return this.queueTyped(method, args);
+    },
+    writable: true,
+    configurable: true,
+  });
 }

@@ -25,7 +25,7 @@ import { Persistence, type PersistenceOptions, type PersistenceStatus, type Refu
 import type { SnapshotResult } from './persistence/snapshot.ts';
 import type { RewriteResult } from './persistence/rewrite.ts';
 import type { StoreWarning } from './persistence/recovery.ts';
-import { Multi, type MultiHost } from './multi.ts';
+import { Multi, type MultiHost, type Transaction } from './multi.ts';
 
 export interface StoreOptions extends PersistenceOptions {
   /** Milliseconds since the epoch; tests pass a fake clock. Default Date.now. */
@@ -281,7 +281,7 @@ export class Store extends EventEmitter {
    * Starts a transaction: queue commands with call() (or the typed methods), then exec() runs them
    * together and logs them as one unit, so a crash keeps all of them or none.
    */
-  multi(): Multi {
+  multi(): Transaction {
     const host: MultiHost = {
       ks: this.ks,
       refusedWrites: () => this.writesRefused,
@@ -295,7 +295,7 @@ export class Store extends EventEmitter {
         return (run as (...a: unknown[]) => unknown).apply(this, args);
       },
     };
-    return new Multi(host);
+    return new Multi(host) as Transaction;
   }
 
   /** Refuses writes with `message` until allowWrites(source) (persistence failures). */

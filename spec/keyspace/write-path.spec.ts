@@ -84,4 +84,22 @@ test('a batch hands its records over as one unit', async () => {
   await store.close();
 });
 
+test('typed commands queue in a transaction too, and every typed command can be queued', async () => {
+  const store = await open(undefined, { activeExpiry: false });
+  const units: LogRecord[][] = [];
+  store.ks.sink = { append: (record) => units.push([record]), appendBatch: (records) => units.push(records) };
+  const results = store.multi().set('a', '1').incr('n').hset('h', { f: 'v' }).zadd('z', [[1, 'm']]).call('GET', 'a').get('n').exec();
+  assert.equal(results, ['OK', 1, 1, 1, '1', '1']);
+  assert.is(units.length, 1, 'one unit in the log');
+  assert.is(units[0].length, 4);
+  const { TRANSACTION_METHODS } = await import('../../lib/multi.ts');
+  const { findCommand } = await import('../../lib/commands.ts');
+  const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(store)).filter(
+    (name) => findCommand(name) !== undefined && typeof (store as unknown as Record<string, unknown>)[name] === 'function',
+  );
+  const queueable = new Set<string>(TRANSACTION_METHODS);
+  for (const name of methods) if (!['bgsave', 'bgrewriteaof'].includes(name)) assert.ok(queueable.has(name), `${name} can be queued`);
+  await store.close();
+});
+
 test.run();
