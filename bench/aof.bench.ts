@@ -25,7 +25,7 @@ header('Append-only file: SET throughput by fsync policy, replay rate, record en
 /** ops/s of `count` SETs in turns of TURN, each turn ended by a setImmediate. */
 async function setRate(policy: AppendFsync | 'memory', count: number): Promise<number> {
   const dir = join(root, `set-${policy}-${Date.now()}`);
-  const store = await open(policy === 'memory' ? undefined : dir, { activeExpiry: false, appendfsync: policy === 'memory' ? 'everysec' : policy });
+  const store = await open(policy === 'memory' ? undefined : dir, { activeExpiry: false, save: [], appendfsync: policy === 'memory' ? 'everysec' : policy });
   const started = process.hrtime.bigint();
   for (let i = 0; i < count; i += TURN) {
     const end = Math.min(count, i + TURN);
@@ -58,7 +58,7 @@ report(always, memory);
 // Replay: a directory holding 1M small SETs.
 const replayDir = join(root, 'replay');
 {
-  const store = await open(replayDir, { activeExpiry: false });
+  const store = await open(replayDir, { activeExpiry: false, save: [] });
   for (let i = 0; i < N; i++) store.set(keys[i], values[i]);
   await store.close();
 }
@@ -66,7 +66,7 @@ const fileBytes = statSync(join(replayDir, 'appendonly.1.aof')).size;
 const rates: number[] = [];
 for (let i = 0; i < 3; i++) {
   const started = process.hrtime.bigint();
-  const store = await open(replayDir, { activeExpiry: false, appendonly: false });
+  const store = await open(replayDir, { activeExpiry: false, save: [] });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (store.dbsize() !== N) throw new Error(`replayed ${store.dbsize()} keys, expected ${N}`);
   await store.close();

@@ -34,7 +34,7 @@ registerCommands(zsetCommands);
 
 /** The entry for a command name in any case, or undefined. */
 export function findCommand(name: string): CommandSpec | undefined {
-  return table.get(name) ?? upperTable.get(name) ?? table.get(name.toLowerCase());
+  return upperTable.get(name) ?? table.get(name) ?? table.get(name.toLowerCase());
 }
 
 /** The entry for a command name; throws Redis's unknown-command error. */

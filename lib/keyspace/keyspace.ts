@@ -295,6 +295,16 @@ export class Keyspace {
   // ---------------------------------------------------------------------------------------------
   // The write path
 
+  /** Whether anyone wants records now; when not, hot commands skip building them (see changed()). */
+  get logging(): boolean {
+    return this.sink !== null && !this.loading;
+  }
+
+  /** Counts a change whose record nobody wants (logging is false). */
+  changed(): void {
+    this.dirty++;
+  }
+
   /**
    * Every successful change ends here: counts it toward the save rules and hands its record to the
    * sink (or to the open batch).

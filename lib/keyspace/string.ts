@@ -77,12 +77,10 @@ export function set(ks: Keyspace, key: string, value: Value, flags: number, expi
   }
   const keepTtl = (flags & SET_KEEPTTL) !== 0;
   const stored = store(ks, key, entry, value, keepTtl);
-  if (expireAt !== 0) {
-    ks.setExpiry(stored, expireAt);
-    ks.propagate(['SET', key, value, 'PXAT', expireAt]);
-  } else {
-    ks.propagate(keepTtl ? ['SET', key, value, 'KEEPTTL'] : ['SET', key, value]);
-  }
+  if (expireAt !== 0) ks.setExpiry(stored, expireAt);
+  if (!ks.logging) ks.changed();
+  else if (expireAt !== 0) ks.propagate(['SET', key, value, 'PXAT', expireAt]);
+  else ks.propagate(keepTtl ? ['SET', key, value, 'KEEPTTL'] : ['SET', key, value]);
   return (flags & SET_GET) !== 0 ? previous : 'OK';
 }
 
@@ -347,6 +345,7 @@ function setexCommand(ks: Keyspace, args: Arg[], unitMs: number, name: string): 
 export const stringCommands: CommandSpec[] = [
   command('get', 2, ['fast'], [1, 1, 1], (ks, args) => get(ks, keyArg(args[0]))),
   command('set', -3, ['write', 'denyoom'], [1, 1, 1], (ks, args) => {
+    if (args.length === 2) return set(ks, keyArg(args[0]), copyValue(valueArg(args[1])), 0, 0);
     const options = parseExtendedOptions(args, 2, true);
     const expireAt =
       options.amount === 0 ? 0 : optionExpireAt(options.amount, options.unitMs, options.relative, ks.now(), 'set');

@@ -117,13 +117,17 @@ export async function scanFrames(fs: FileSystem, path: string, visit: FrameVisit
         lastYield = Date.now();
       }
       let problem: string | null = null;
-      if (!ensure(FRAME_HEADER_BYTES)) problem = 'the file ends inside a frame header';
+      // Most frames lie wholly inside the current chunk: check that inline before calling ensure().
+      const chunkEnd = chunkStart + chunkBytes;
+      if (at + FRAME_HEADER_BYTES > chunkEnd && !ensure(FRAME_HEADER_BYTES)) problem = 'the file ends inside a frame header';
       else {
         const local = at - chunkStart;
-        const length = chunk.readUInt32LE(local);
-        const checksum = chunk.readUInt32LE(local + 4);
+        const length = (chunk[local] | (chunk[local + 1] << 8) | (chunk[local + 2] << 16) | (chunk[local + 3] << 24)) >>> 0;
+        const checksum = (chunk[local + 4] | (chunk[local + 5] << 8) | (chunk[local + 6] << 16) | (chunk[local + 7] << 24)) >>> 0;
         if (length === 0 || length > FRAME_PAYLOAD_BYTES_MAX) problem = `impossible frame length ${length}`;
-        else if (!ensure(FRAME_HEADER_BYTES + length)) problem = `the file ends inside a ${length}-byte frame`;
+        else if (at + FRAME_HEADER_BYTES + length > chunkStart + chunkBytes && !ensure(FRAME_HEADER_BYTES + length)) {
+          problem = `the file ends inside a ${length}-byte frame`;
+        }
         else {
           const start = at - chunkStart + FRAME_HEADER_BYTES;
           const end = start + length;

@@ -76,14 +76,12 @@ class ReplayError extends Error {
   }
 }
 
-/** Applies one decoded record to the keyspace; throws a message on failure. */
-function applyRecord(ks: Keyspace, record: Arg[]): void {
-  const name = record[0];
-  if (typeof name !== 'string') throw new Error('the record does not start with a command name');
+/** Applies one decoded command to the keyspace; throws a message on failure. */
+function applyCommand(ks: Keyspace, name: string, args: Arg[]): void {
   const spec = findCommand(name);
   if (spec === undefined || !spec.write) throw new Error(`unknown or read-only command ${name} in the log`);
-  checkArity(spec, record.length - 1);
-  spec.run(ks, record.slice(1));
+  checkArity(spec, args.length);
+  spec.run(ks, args);
 }
 
 /** Replays one AOF file into the keyspace; returns its scan (with any damage found). */
@@ -94,13 +92,31 @@ export async function replayFile(fs: FileSystem, path: string, ks: Keyspace): Pr
     const kind = bytes[start];
     if (kind !== FRAME_RECORD && kind !== FRAME_BATCH) return;
     decoder.reset(bytes, start + 1, end);
-    let batch: Arg[][];
+    if (kind === FRAME_RECORD) {
+      // The common case, kept free of the batch's arrays.
+      let args: Arg[];
+      try {
+        args = decoder.command();
+        if (!decoder.done) throw new Error('bytes left over after the record');
+      } catch (error) {
+        throw new ReplayError(offset, `the frame passes its checksum but does not decode: ${(error as Error).message}`, false);
+      }
+      try {
+        applyCommand(ks, decoder.name, args);
+      } catch (error) {
+        throw new ReplayError(offset, `record ${JSON.stringify([decoder.name, ...args.slice(0, 2)])}… could not be applied: ${(error as Error).message}`, false);
+      }
+      records++;
+      return;
+    }
+    // A batch is decoded whole before any of it is applied: all of it, or (if damaged) none.
+    const names: string[] = [];
+    const batch: Arg[][] = [];
     try {
-      if (kind === FRAME_RECORD) batch = [decoder.record()];
-      else {
-        const count = decoder.varint();
-        batch = [];
-        for (let i = 0; i < count; i++) batch.push(decoder.record());
+      const count = decoder.varint();
+      for (let i = 0; i < count; i++) {
+        batch.push(decoder.command());
+        names.push(decoder.name);
       }
       if (!decoder.done) throw new Error('bytes left over after the last record');
     } catch (error) {
@@ -108,9 +124,9 @@ export async function replayFile(fs: FileSystem, path: string, ks: Keyspace): Pr
     }
     for (let i = 0; i < batch.length; i++) {
       try {
-        applyRecord(ks, batch[i]);
+        applyCommand(ks, names[i], batch[i]);
       } catch (error) {
-        throw new ReplayError(offset, `record ${JSON.stringify(batch[i].slice(0, 3))}… could not be applied: ${(error as Error).message}`, i > 0);
+        throw new ReplayError(offset, `record ${JSON.stringify([names[i], ...batch[i].slice(0, 2)])}… could not be applied: ${(error as Error).message}`, i > 0);
       }
     }
     records += batch.length;
