@@ -11,9 +11,9 @@
 // exactly one n. spec/support/crash-writer.ts holds the writer, the model and these checks.
 //
 // Each lane reuses one directory across its kills (kill, check, restart from the recovered n), and
-// alternates the policy, so one directory sees many crashes under both. Lanes run side by side:
-// every reopen waits ~5 s for the dead writer's lock to turn stale (lib/persistence/lock.ts), idle
-// time the lanes share. Replay a run with EMBERKV_SEED=<seed printed below>.
+// alternates the policy, so one directory sees many crashes under both. Lanes run side by side.
+// Every reopen takes the dead writer's lock over at once: LOCK.owner names a pid that is gone
+// (lib/persistence/lock.ts). Replay a run with EMBERKV_SEED=<seed printed below>.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,6 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { open, type AppendFsync } from '../../lib/index.ts';
-import { LOCK_STALE_MS, LOCK_UPDATE_MS } from '../../lib/persistence/lock.ts';
 import {
   crashCycle,
   expectedState,
@@ -38,8 +37,8 @@ const LANES = 8;
 const KILLS_PER_LANE = 4;
 const KILL_DELAY_MS_MIN = 20;
 const KILL_DELAY_MS_MAX = 300;
-/** lock.ts polls every 200 ms; the rest is slack for this process's own load (8 lanes checking). */
-const OPEN_LATE_MS_MAX = 2000;
+/** Open after a kill: replay plus the takeover, with slack for this process's own load (8 lanes). */
+const OPEN_AFTER_KILL_MS_MAX = 3000;
 
 const campaignSeed = Number(process.env.EMBERKV_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const root = mkdtempSync(join(tmpdir(), 'emberkv-sigkill-'));
@@ -63,24 +62,31 @@ async function runLane(lane: number): Promise<string | null> {
   return null;
 }
 
-test('the checker: the model agrees with a store, and a gap or half a batch is no prefix', async () => {
+test('the checker: the model agrees with a store; a lost op or half a batch is no prefix', async () => {
   const seed = hash32(campaignSeed, 1234);
   const n = 400;
-  const batch = Array.from({ length: n }, (_, i) => opAt(seed, i)).filter((op) => op.kind === 'batch').at(-1)!;
-  const skipped = Math.floor(n / 2);
-  const whole = await open();
-  const gapped = await open();
-  for (let i = 0; i < n; i++) {
-    runOp(whole, opAt(seed, i));
-    if (i !== skipped) runOp(gapped, opAt(seed, i));
-  }
+  const ops = Array.from({ length: n }, (_, i) => opAt(seed, i));
+  /** A store holding ops 0..n-1 except `skipped`. */
+  const storeWithout = async (skipped: number) => {
+    const store = await open();
+    for (const op of ops) if (op.index !== skipped) runOp(store, op);
+    return store;
+  };
+  const whole = await storeWithout(-1);
   assert.equal(readState(whole), expectedState(seed, n));
   assert.equal(findPrefixes(seed, readState(whole), n + 10), [n]);
-  assert.equal(findPrefixes(seed, readState(gapped), n + 10), [], `op ${skipped} missing`);
+  // A lost op in the middle shows when nothing later can stand in for its effect, as for a batch's
+  // own keys. (Not for every op, rightly: a lost SET that a later SET overwrote, or a lost INCR when
+  // the last op increments the same counter, leaves a state some prefix also has; no reader can
+  // tell them apart.)
+  const lost = ops.find((op) => op.kind === 'batch' && op.index > 0 && op.index < n / 2)!;
+  const gapped = await storeWithout(lost.index);
+  assert.equal(findPrefixes(seed, readState(gapped), n + 10), [], `batch op ${lost.index} missing`);
+  await gapped.close();
+  const batch = ops.filter((op) => op.kind === 'batch').at(-1)!;
   whole.del(batch.commands[1][1]); // batch:b:<i> gone, batch:a:<i> kept
   assert.equal(findPrefixes(seed, readState(whole), n + 10), [], `half of batch ${batch.index}`);
   await whole.close();
-  await gapped.close();
 });
 
 test(`${LANES * KILLS_PER_LANE} SIGKILLs across always/everysec: each reopen holds exactly one prefix and every op it must keep`, async () => {
@@ -103,26 +109,18 @@ test(`${LANES * KILLS_PER_LANE} SIGKILLs across always/everysec: each reopen hol
   }
 });
 
-test('after every SIGKILL the next open takes the dead writer\'s lock over, no cleanup, once it is stale', () => {
+test("after every SIGKILL the next open takes the dead writer's lock over at once, no cleanup", () => {
   assert.ok(results.length > 0);
   for (const result of results) {
-    // The dead writer's pid was in LOCK.owner, its lock was left behind, and open still succeeded
-    // (crashCycle awaited it and checked it did not take the lock before it was stale).
+    // The dead writer's pid was in LOCK.owner and its lock was left behind; lock.ts sees the pid is
+    // dead on this host and marks the lock stale instead of waiting ~5 s for it to turn stale.
     assert.is(result.lockOwnerPid, result.childPid);
-    // A lock's mtime is at most ~1 s ahead (proper-lockfile rounds a new lock's mtime up to the next
-    // second), so it turns stale at most LOCK_STALE_MS + LOCK_UPDATE_MS after the kill.
-    assert.ok(result.staleAfterKillMs <= LOCK_STALE_MS + LOCK_UPDATE_MS + 50, `stale ${Math.round(result.staleAfterKillMs)} ms after the kill`);
-    // Then lock.ts notices within its 200 ms poll, plus this busy process's event-loop lag.
-    assert.ok(result.openLateMs < OPEN_LATE_MS_MAX, `open came ${Math.round(result.openLateMs)} ms after the lock turned stale`);
+    assert.ok(result.openMs < OPEN_AFTER_KILL_MS_MAX, `open after the kill took ${Math.round(result.openMs)} ms`);
   }
   const waits = results.map((result) => result.openMs);
-  const stale = results.map((result) => result.staleAfterKillMs);
-  const late = results.map((result) => result.openLateMs);
   console.log(
     `open after SIGKILL: min ${Math.round(Math.min(...waits))} ms, median ${Math.round(percentile(waits, 50))} ms, ` +
-      `p99 ${Math.round(percentile(waits, 99))} ms, max ${Math.round(Math.max(...waits))} ms; ` +
-      `lock stale after the kill: ${Math.round(Math.min(...stale))}..${Math.round(Math.max(...stale))} ms; ` +
-      `open after stale: median ${Math.round(percentile(late, 50))} ms, max ${Math.round(Math.max(...late))} ms`,
+      `p99 ${Math.round(percentile(waits, 99))} ms, max ${Math.round(Math.max(...waits))} ms`,
   );
 });
 

@@ -17,6 +17,10 @@
 // 1000*(i+1) (above anything the member held: ZINCRBY adds less than 1 per op), and nothing is
 // deleted. So the states after 0, 1, 2, ... ops are pairwise different and a reopened store equals
 // expectedState(seed, n) for at most one n; findPrefixes() still searches every n to show it.
+// A lost record in the middle yields a state no prefix has, unless a later op hides it (a SET
+// overwritten later; an INCR when the last op increments the same counter): then no reader can
+// tell, and the state is accepted as that prefix. Batches have their own keys, so half a batch always
+// shows, and so does a lost batch with any op after it.
 //
 // Child stdout protocol, one line each, written with writeSync(1): when the call returns the line is
 // in the kernel's pipe buffer, which the parent can still drain after the writer died:
@@ -313,13 +317,13 @@ export interface CycleResult {
   lostOps: number;
   /** Ops the child ran per second between ready and the kill. */
   opsPerSecond: number;
-  /** How long open(dir) took after the kill (it waits for the dead child's lock to go stale). */
+  /** How long open(dir) took after the kill (LOCK.owner names a dead pid: it takes the lock at once). */
   openMs: number;
   /** From the kill to open(dir) resolving. */
   sinceKillMs: number;
   /**
-   * When the dead writer's lock turned stale (its mtime + LOCK_STALE_MS), in ms after the kill;
-   * NaN if it left no lock. The earliest moment a takeover is allowed.
+   * When the dead writer's lock would have turned stale by itself (its mtime + LOCK_STALE_MS), in ms
+   * after the kill; NaN if it left no lock. A known-dead owner is taken over before that.
    */
   staleAfterKillMs: number;
   /** How long after the lock turned stale open(dir) resolved: lock.ts's polling plus our own lag. */
@@ -443,9 +447,6 @@ export async function crashCycle(options: CycleOptions): Promise<CycleResult> {
     if (warning.code !== 'torn-tail') problems.push(`(${where}) unexpected warning at open: ${warning.code}: ${warning.message}`);
   }
   if (Number.isNaN(lockMtimeMs)) problems.push(`(${where}) the killed writer left no lock directory`);
-  else if (openedAtMs < lockMtimeMs + LOCK_STALE_MS) {
-    problems.push(`(${where}) open took over the dead writer's lock ${Math.round(lockMtimeMs + LOCK_STALE_MS - openedAtMs)} ms before it was stale`);
-  }
   if (lockOwnerPid !== child.pid) problems.push(`(${where}) LOCK.owner named pid ${lockOwnerPid}, the writer was ${child.pid}`);
   return {
     policy,
