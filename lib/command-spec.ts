@@ -9,7 +9,10 @@ export interface CommandFlags {
   readonly write: boolean;
   /** May grow memory: refused (or evicts first) when over maxmemory. */
   readonly denyoom: boolean;
-  /** O(1) or O(log n): never timed for the slow log. */
+  /**
+   * O(1) or O(log n) in emberkv (so SET and RENAME are fast here, moving references): never timed
+   * for the slow log, which keeps the hot path free of clock reads.
+   */
   readonly fast: boolean;
 }
 

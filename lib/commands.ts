@@ -9,6 +9,7 @@ import { hashCommands } from './keyspace/hash.ts';
 import { keyCommands } from './keyspace/keys.ts';
 import { stringCommands } from './keyspace/string.ts';
 import { zsetCommands } from './keyspace/zset.ts';
+import { serverCommands } from './server/commands.ts';
 import type { Arg } from './types.ts';
 import { textArg } from './keyspace/args.ts';
 
@@ -31,6 +32,7 @@ registerCommands(stringCommands);
 registerCommands(keyCommands);
 registerCommands(hashCommands);
 registerCommands(zsetCommands);
+registerCommands(serverCommands);
 
 /** The entry for a command name in any case, or undefined. */
 export function findCommand(name: string): CommandSpec | undefined {

@@ -26,8 +26,11 @@ import type { SnapshotResult } from './persistence/snapshot.ts';
 import type { RewriteResult } from './persistence/rewrite.ts';
 import type { StoreWarning } from './persistence/recovery.ts';
 import { Multi, type MultiHost, type Transaction } from './multi.ts';
+import { ServerState, type ServerOptions } from './server/server-state.ts';
+import type { Info } from './server/info.ts';
+import type { SlowlogEntry } from './server/slowlog.ts';
 
-export interface StoreOptions extends PersistenceOptions {
+export interface StoreOptions extends PersistenceOptions, ServerOptions {
   /** Milliseconds since the epoch; tests pass a fake clock. Default Date.now. */
   clock?: () => number;
   /** Reclaim expired keys in the background, not only when read. Default true. */
@@ -117,6 +120,9 @@ const PERSIST = command('persist');
 const KEYS = command('keys');
 const SCAN = command('scan');
 const RANDOMKEY = command('randomkey');
+const INFO = command('info');
+const CONFIG = command('config');
+const SLOWLOG = command('slowlog');
 const HSET = command('hset');
 const HMSET = command('hmset');
 const HSETNX = command('hsetnx');
@@ -208,11 +214,20 @@ export class Store extends EventEmitter {
   private closing: Promise<void> | null = null;
   private readonly onWarning: ((warning: StoreWarning) => void) | undefined;
 
+  /** Memory limit and eviction, slow log, CONFIG and INFO. */
+  private readonly server: ServerState;
+
   constructor(options: StoreOptions = {}) {
     super();
     this.ks = new Keyspace(options.clock ?? Date.now);
     this.activeExpiry = new ActiveExpiry(this.ks);
     this.onWarning = options.onWarning;
+    this.server = new ServerState(
+      { ks: this.ks, commandsProcessed: () => this.commandsProcessed, persistence: () => this.persistence },
+      options,
+    );
+    this.ks.host = this.server;
+    this.server.start();
     if (options.activeExpiry !== false) this.activeExpiry.start();
   }
 
@@ -238,6 +253,7 @@ export class Store extends EventEmitter {
       }
     } catch (error) {
       store.activeExpiry.stop();
+      store.server.stop();
       store.closed = true;
       throw error;
     }
@@ -258,11 +274,26 @@ export class Store extends EventEmitter {
   // ---------------------------------------------------------------------------------------------
   // The gate and Redis's interface
 
-  /** Every command passes here first. */
-  private enter(spec: CommandSpec): void {
+  /**
+   * Every command passes here first: a closed store, refused writes, the memory limit (evicting,
+   * or Redis's OOM error), the command count. Returns the start time when the command is one the
+   * slow log times (not `fast`), else 0.
+   */
+  private enter(spec: CommandSpec): number {
     if (this.closed) throw new ClosedError(`run ${spec.name.toUpperCase()}`);
     if (spec.write && this.writesRefused !== null) throw new ReplyError(this.writesRefused);
+    if (spec.denyoom && this.server.evictor.maxmemory !== 0) this.server.evictor.evictIfNeeded();
     this.commandsProcessed++;
+    return spec.fast || this.server.slowlog.thresholdMicros < 0 ? 0 : performance.now();
+  }
+
+  /** After a timed command: into the slow log if it was slow. Returns `result` untouched. */
+  private leave<T>(spec: CommandSpec, started: number, args: ArrayLike<unknown>, result: T): T {
+    if (started !== 0) {
+      const micros = (performance.now() - started) * 1000;
+      if (micros >= this.server.slowlog.thresholdMicros) this.server.slowlog.record(spec.name, Array.from(args), micros, this.ks.now());
+    }
+    return result;
   }
 
   /**
@@ -273,8 +304,8 @@ export class Store extends EventEmitter {
   call(name: string, ...args: Arg[]): Reply {
     const spec = commandFor(name, args);
     checkArity(spec, args.length);
-    this.enter(spec);
-    return spec.run(this.ks, args);
+    const started = this.enter(spec);
+    return this.leave(spec, started, args, spec.run(this.ks, args));
   }
 
   /**
@@ -286,8 +317,8 @@ export class Store extends EventEmitter {
       ks: this.ks,
       refusedWrites: () => this.writesRefused,
       runCall: (spec, args) => {
-        this.enter(spec);
-        return spec.run(this.ks, args);
+        const started = this.enter(spec);
+        return this.leave(spec, started, args, spec.run(this.ks, args));
       },
       runTyped: (method, args) => {
         const run = (this as unknown as Record<string, unknown>)[method];
@@ -357,6 +388,7 @@ export class Store extends EventEmitter {
     if (this.closed) return Promise.resolve();
     this.closed = true;
     this.activeExpiry.stop();
+    this.server.stop();
     const persistence = this.persistence;
     this.closing = (persistence === null ? Promise.resolve() : persistence.close()).then(
       () => {
@@ -371,10 +403,60 @@ export class Store extends EventEmitter {
     return this.closing;
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // The server: INFO, CONFIG, SLOWLOG
+
+  /**
+   * INFO as an object: sections server, memory, persistence, stats, keyspace (Redis's field names).
+   * With section names, only those.
+   */
+  info(...sections: string[]): Info {
+    this.enter(INFO);
+    return this.server.info(sections);
+  }
+
+  /** CONFIG GET: every runtime setting matching the glob patterns, by Redis's names. */
+  configGet(...patterns: string[]): Record<string, string> {
+    this.enter(CONFIG);
+    if (patterns.length === 0) throw new ReplyError("ERR wrong number of arguments for 'config|get' command");
+    return Object.fromEntries(this.server.config.get(patterns));
+  }
+
+  /**
+   * CONFIG SET: changes runtime settings by Redis's names and value syntax, e.g.
+   * { maxmemory: '256mb', 'maxmemory-policy': 'allkeys-lru' }. All are checked before any applies.
+   */
+  configSet(settings: Record<string, string | number>): 'OK' {
+    this.enter(CONFIG);
+    const pairs = Object.entries(settings).map(([name, value]): [string, string] => [name, String(value)]);
+    if (pairs.length === 0) throw new ReplyError("ERR wrong number of arguments for 'config|set' command");
+    this.server.config.set(pairs);
+    return 'OK';
+  }
+
+  /** SLOWLOG GET: the newest `count` slow commands (10 by default, -1 for all). */
+  slowlogGet(count = 10): SlowlogEntry[] {
+    this.enter(SLOWLOG);
+    if (!Number.isInteger(count) || count < -1) throw new ReplyError('ERR count should be greater than or equal to -1');
+    return this.server.slowlog.get(count);
+  }
+
+  slowlogLen(): number {
+    this.enter(SLOWLOG);
+    return this.server.slowlog.length;
+  }
+
+  slowlogReset(): 'OK' {
+    this.enter(SLOWLOG);
+    this.server.slowlog.reset();
+    return 'OK';
+  }
+
   /** @internal Test hook: stop as if the process were killed (no flush), releasing the lock. */
   async abandonForTests(): Promise<void> {
     this.closed = true;
     this.activeExpiry.stop();
+    this.server.stop();
     await this.persistence?.abandon();
     this.persistence = null;
   }
@@ -446,8 +528,8 @@ export class Store extends EventEmitter {
 
   /** MSETNX: true when all keys were set (none existed). */
   msetnx(entries: Record<string, Value> | Iterable<readonly [string, Value]>): boolean {
-    this.enter(MSETNX);
-    return strings.mset(this.ks, pairsOf(entries), true);
+    const started = this.enter(MSETNX);
+    return this.leave(MSETNX, started, arguments, strings.mset(this.ks, pairsOf(entries), true));
   }
 
   getset(key: string, value: Value): Value | null {
@@ -510,27 +592,27 @@ export class Store extends EventEmitter {
   }
 
   getrange(key: string, start: number, end: number): Value {
-    this.enter(GETRANGE);
-    return strings.getrange(this.ks, checkKey(key), integer(start), integer(end));
+    const started = this.enter(GETRANGE);
+    return this.leave(GETRANGE, started, arguments, strings.getrange(this.ks, checkKey(key), integer(start), integer(end)));
   }
 
   setrange(key: string, offset: number, value: Value): number {
-    this.enter(SETRANGE);
-    return strings.setrange(this.ks, checkKey(key), integer(offset), checkValue(value));
+    const started = this.enter(SETRANGE);
+    return this.leave(SETRANGE, started, arguments, strings.setrange(this.ks, checkKey(key), integer(offset), checkValue(value)));
   }
 
   // ---------------------------------------------------------------------------------------------
   // Keys
 
   del(...keyList: string[]): number {
-    this.enter(DEL);
-    return keys.del(this.ks, keyList.map(checkKey));
+    const started = this.enter(DEL);
+    return this.leave(DEL, started, arguments, keys.del(this.ks, keyList.map(checkKey)));
   }
 
   /** UNLINK: DEL; memory is reclaimed by the garbage collector in the background either way. */
   unlink(...keyList: string[]): number {
-    this.enter(UNLINK);
-    return keys.del(this.ks, keyList.map(checkKey));
+    const started = this.enter(UNLINK);
+    return this.leave(UNLINK, started, arguments, keys.del(this.ks, keyList.map(checkKey)));
   }
 
   exists(...keyList: string[]): number {
@@ -571,8 +653,8 @@ export class Store extends EventEmitter {
   }
 
   copy(source: string, target: string, options: { replace?: boolean } = {}): boolean {
-    this.enter(COPY);
-    return keys.copy(this.ks, checkKey(source), checkKey(target), options.replace === true);
+    const started = this.enter(COPY);
+    return this.leave(COPY, started, arguments, keys.copy(this.ks, checkKey(source), checkKey(target), options.replace === true));
   }
 
   /** EXPIRE: true when the TTL was set (or the key deleted by a time already past). */
@@ -644,8 +726,8 @@ export class Store extends EventEmitter {
 
   /** KEYS: every key matching a glob pattern, in one O(n) step. Prefer scan()/scanIterator(). */
   keys(pattern: string): string[] {
-    this.enter(KEYS);
-    return keys.keys(this.ks, pattern);
+    const started = this.enter(KEYS);
+    return this.leave(KEYS, started, arguments, keys.keys(this.ks, pattern));
   }
 
   /** One SCAN step: pass '0' to start, then the returned cursor until it is '0' again. */
@@ -673,8 +755,8 @@ export class Store extends EventEmitter {
   }
 
   randomkey(): string | null {
-    this.enter(RANDOMKEY);
-    return keys.randomkey(this.ks);
+    const started = this.enter(RANDOMKEY);
+    return this.leave(RANDOMKEY, started, arguments, keys.randomkey(this.ks));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -740,18 +822,18 @@ export class Store extends EventEmitter {
    * (`__proto__`, `constructor`) is an ordinary own property; {} for a missing key.
    */
   hgetall(key: string): Record<string, Value> {
-    this.enter(HGETALL);
-    return hashes.hgetall(this.ks, checkKey(key));
+    const started = this.enter(HGETALL);
+    return this.leave(HGETALL, started, arguments, hashes.hgetall(this.ks, checkKey(key)));
   }
 
   hkeys(key: string): string[] {
-    this.enter(HKEYS);
-    return hashes.hkeys(this.ks, checkKey(key));
+    const started = this.enter(HKEYS);
+    return this.leave(HKEYS, started, arguments, hashes.hkeys(this.ks, checkKey(key)));
   }
 
   hvals(key: string): Value[] {
-    this.enter(HVALS);
-    return hashes.hvals(this.ks, checkKey(key));
+    const started = this.enter(HVALS);
+    return this.leave(HVALS, started, arguments, hashes.hvals(this.ks, checkKey(key)));
   }
 
   /** HINCRBY: `increment` is an integer (a bigint for values beyond 2^53); returns the new value. */
@@ -861,44 +943,44 @@ export class Store extends EventEmitter {
   zrange(key: string, start: number | string, stop: number | string, options: zsets.ZrangeOptions & { withScores: true }): Array<[string, number]>;
   zrange(key: string, start: number | string, stop: number | string, options?: zsets.ZrangeOptions): string[];
   zrange(key: string, start: number | string, stop: number | string, options?: zsets.ZrangeOptions): string[] | Array<[string, number]> {
-    this.enter(ZRANGE);
-    return zsets.zrange(this.ks, checkKey(key), start, stop, options);
+    const started = this.enter(ZRANGE);
+    return this.leave(ZRANGE, started, arguments, zsets.zrange(this.ks, checkKey(key), start, stop, options));
   }
 
   /** ZREVRANGE: ranks start..stop counted from the highest score. */
   zrevrange(key: string, start: number, stop: number, options: { withScores: true }): Array<[string, number]>;
   zrevrange(key: string, start: number, stop: number, options?: { withScores?: boolean }): string[];
   zrevrange(key: string, start: number, stop: number, options?: { withScores?: boolean }): string[] | Array<[string, number]> {
-    this.enter(ZREVRANGE);
-    return zsets.zrange(this.ks, checkKey(key), start, stop, { rev: true, withScores: options?.withScores });
+    const started = this.enter(ZREVRANGE);
+    return this.leave(ZREVRANGE, started, arguments, zsets.zrange(this.ks, checkKey(key), start, stop, { rev: true, withScores: options?.withScores }));
   }
 
   /** ZRANGEBYSCORE: members with scores between min and max, lowest first. */
   zrangebyscore(key: string, min: zsets.ScoreBound, max: zsets.ScoreBound, options: zsets.ZrangeByScoreOptions & { withScores: true }): Array<[string, number]>;
   zrangebyscore(key: string, min: zsets.ScoreBound, max: zsets.ScoreBound, options?: zsets.ZrangeByScoreOptions): string[];
   zrangebyscore(key: string, min: zsets.ScoreBound, max: zsets.ScoreBound, options?: zsets.ZrangeByScoreOptions): string[] | Array<[string, number]> {
-    this.enter(ZRANGEBYSCORE);
-    return zsets.zrange(this.ks, checkKey(key), min, max, { by: 'score', limit: options?.limit, withScores: options?.withScores });
+    const started = this.enter(ZRANGEBYSCORE);
+    return this.leave(ZRANGEBYSCORE, started, arguments, zsets.zrange(this.ks, checkKey(key), min, max, { by: 'score', limit: options?.limit, withScores: options?.withScores }));
   }
 
   /** ZREVRANGEBYSCORE: members with scores between max and min, highest first (max comes first). */
   zrevrangebyscore(key: string, max: zsets.ScoreBound, min: zsets.ScoreBound, options: zsets.ZrangeByScoreOptions & { withScores: true }): Array<[string, number]>;
   zrevrangebyscore(key: string, max: zsets.ScoreBound, min: zsets.ScoreBound, options?: zsets.ZrangeByScoreOptions): string[];
   zrevrangebyscore(key: string, max: zsets.ScoreBound, min: zsets.ScoreBound, options?: zsets.ZrangeByScoreOptions): string[] | Array<[string, number]> {
-    this.enter(ZREVRANGEBYSCORE);
-    return zsets.zrange(this.ks, checkKey(key), max, min, { by: 'score', rev: true, limit: options?.limit, withScores: options?.withScores });
+    const started = this.enter(ZREVRANGEBYSCORE);
+    return this.leave(ZREVRANGEBYSCORE, started, arguments, zsets.zrange(this.ks, checkKey(key), max, min, { by: 'score', rev: true, limit: options?.limit, withScores: options?.withScores }));
   }
 
   /** ZRANGEBYLEX: members between min and max. */
   zrangebylex(key: string, min: zsets.LexBound, max: zsets.LexBound, options?: { limit?: { offset: number; count: number } }): string[] {
-    this.enter(ZRANGEBYLEX);
-    return zsets.zrange(this.ks, checkKey(key), min, max, { by: 'lex', limit: options?.limit }) as string[];
+    const started = this.enter(ZRANGEBYLEX);
+    return this.leave(ZRANGEBYLEX, started, arguments, zsets.zrange(this.ks, checkKey(key), min, max, { by: 'lex', limit: options?.limit }) as string[]);
   }
 
   /** ZREVRANGEBYLEX: members between max and min, highest first (max comes first). */
   zrevrangebylex(key: string, max: zsets.LexBound, min: zsets.LexBound, options?: { limit?: { offset: number; count: number } }): string[] {
-    this.enter(ZREVRANGEBYLEX);
-    return zsets.zrange(this.ks, checkKey(key), max, min, { by: 'lex', rev: true, limit: options?.limit }) as string[];
+    const started = this.enter(ZREVRANGEBYLEX);
+    return this.leave(ZREVRANGEBYLEX, started, arguments, zsets.zrange(this.ks, checkKey(key), max, min, { by: 'lex', rev: true, limit: options?.limit }) as string[]);
   }
 
   /** ZRANK: the member's 0-based rank by ascending score, or null. */
@@ -927,20 +1009,20 @@ export class Store extends EventEmitter {
 
   /** ZREMRANGEBYRANK: removes ranks start..stop (negative from the end); how many. */
   zremrangebyrank(key: string, start: number, stop: number): number {
-    this.enter(ZREMRANGEBYRANK);
-    return zsets.zremrangebyrank(this.ks, checkKey(key), start, stop);
+    const started = this.enter(ZREMRANGEBYRANK);
+    return this.leave(ZREMRANGEBYRANK, started, arguments, zsets.zremrangebyrank(this.ks, checkKey(key), start, stop));
   }
 
   /** ZREMRANGEBYSCORE: removes members with scores between min and max; how many. */
   zremrangebyscore(key: string, min: zsets.ScoreBound, max: zsets.ScoreBound): number {
-    this.enter(ZREMRANGEBYSCORE);
-    return zsets.zremrangebyscore(this.ks, checkKey(key), min, max);
+    const started = this.enter(ZREMRANGEBYSCORE);
+    return this.leave(ZREMRANGEBYSCORE, started, arguments, zsets.zremrangebyscore(this.ks, checkKey(key), min, max));
   }
 
   /** ZREMRANGEBYLEX: removes members between min and max; how many. */
   zremrangebylex(key: string, min: zsets.LexBound, max: zsets.LexBound): number {
-    this.enter(ZREMRANGEBYLEX);
-    return zsets.zremrangebylex(this.ks, checkKey(key), min, max);
+    const started = this.enter(ZREMRANGEBYLEX);
+    return this.leave(ZREMRANGEBYLEX, started, arguments, zsets.zremrangebylex(this.ks, checkKey(key), min, max));
   }
 
   /**
@@ -973,20 +1055,20 @@ export class Store extends EventEmitter {
 
   /** ZUNIONSTORE: stores the union of the source sets at dest (replacing it); its size. */
   zunionstore(dest: string, sources: readonly string[], options?: zsets.ZstoreOptions): number {
-    this.enter(ZUNIONSTORE);
-    return zsets.zunionstore(this.ks, checkKey(dest), sources, options);
+    const started = this.enter(ZUNIONSTORE);
+    return this.leave(ZUNIONSTORE, started, arguments, zsets.zunionstore(this.ks, checkKey(dest), sources, options));
   }
 
   /** ZINTERSTORE: stores the members found in every source at dest (replacing it); its size. */
   zinterstore(dest: string, sources: readonly string[], options?: zsets.ZstoreOptions): number {
-    this.enter(ZINTERSTORE);
-    return zsets.zinterstore(this.ks, checkKey(dest), sources, options);
+    const started = this.enter(ZINTERSTORE);
+    return this.leave(ZINTERSTORE, started, arguments, zsets.zinterstore(this.ks, checkKey(dest), sources, options));
   }
 
   /** ZDIFFSTORE: stores the first source's members found in no other at dest; its size. */
   zdiffstore(dest: string, sources: readonly string[]): number {
-    this.enter(ZDIFFSTORE);
-    return zsets.zdiffstore(this.ks, checkKey(dest), sources);
+    const started = this.enter(ZDIFFSTORE);
+    return this.leave(ZDIFFSTORE, started, arguments, zsets.zdiffstore(this.ks, checkKey(dest), sources));
   }
 }
 

@@ -311,7 +311,7 @@ export const keyCommands: CommandSpec[] = [
     flushall(ks);
     return 'OK';
   }),
-  command('rename', 3, ['write'], [1, 2, 1], (ks, args) => {
+  command('rename', 3, ['write', 'fast'], [1, 2, 1], (ks, args) => {
     rename(ks, keyArg(args[0]), keyArg(args[1]), false);
     return 'OK';
   }),

@@ -22,9 +22,11 @@
 // when it was written, and replay must see keys exactly as the writer did.
 
 import type { Arg, Value } from '../types.ts';
+import { lfuInitial, lfuTouched } from './evict.ts';
 import { ENTRY_BYTES, VOLATILE_BYTES, textBytes } from './memory.ts';
 import type { SlotMap } from './slot-map.ts';
 import type { ZSet } from './zset.ts';
+import type { ServerHost } from '../server/commands.ts';
 
 export const TYPE_STRING = 0;
 export const TYPE_HASH = 1;
@@ -50,8 +52,10 @@ export class Entry {
   volatileSlot: number;
   /** Snapshot epoch of the last change (copy-on-write). */
   version: number;
-  /** Access order stamp for eviction (a logical clock: larger is more recent). */
+  /** Access order stamp for LRU eviction (a logical clock: larger is more recent). */
   access: number;
+  /** LFU eviction: last-decay minute (high bits) and 8-bit logarithmic counter (see evict.ts). */
+  lfu: number;
   /** Estimated heap bytes held by this key, its value and its TTL. */
   bytes: number;
 
@@ -64,6 +68,7 @@ export class Entry {
     this.volatileSlot = -1;
     this.version = version;
     this.access = 0;
+    this.lfu = 0;
     this.bytes = 0;
   }
 }
@@ -110,10 +115,18 @@ export class Keyspace {
   /** Bumped by every snapshot; entries changed since carry a newer version. */
   epoch = 1;
   observer: MutationObserver | null = null;
-  /** Logical clock for access order. */
-  private accessTick = 0;
+  /** Logical clock for access order (LRU). */
+  accessTick = 0;
+  /** LFU mode: accesses update the frequency counter instead of the access order. */
+  lfuMode = false;
+  /** The LFU decay clock (minutes, 16 bits), refreshed by the store's timer. */
+  lfuClock = 0;
+  lfuDecayMinutes = 1;
+  lfuLogFactor = 10;
   /** Sum of Entry.bytes. */
   usedMemory = 0;
+  /** The store around this keyspace, for INFO, CONFIG and friends (null for a bare keyspace). */
+  host: ServerHost | null = null;
   /** Writes since the last successful save (Redis's `dirty`). */
   dirty = 0;
 
@@ -155,8 +168,14 @@ export class Keyspace {
       return undefined;
     }
     this.stats.hits++;
-    entry.access = ++this.accessTick;
+    this.touch(entry);
     return entry;
+  }
+
+  /** Records an access for eviction: the LRU order, or the LFU counter. */
+  private touch(entry: Entry): void {
+    if (this.lfuMode) entry.lfu = lfuTouched(entry.lfu, this.lfuClock, this.lfuDecayMinutes, this.lfuLogFactor);
+    else entry.access = ++this.accessTick;
   }
 
   /**
@@ -167,7 +186,7 @@ export class Keyspace {
     const entry = this.find(key);
     if (entry === undefined) return undefined;
     this.beforeMutate(entry);
-    entry.access = ++this.accessTick;
+    this.touch(entry);
     return entry;
   }
 
@@ -184,6 +203,7 @@ export class Keyspace {
   add(key: string, type: ValueType, value: EntryValue, valueBytes: number): Entry {
     const entry = new Entry(key, type, value, this.epoch);
     entry.access = ++this.accessTick;
+    entry.lfu = lfuInitial(this.lfuClock);
     const slot = this.freeSlots.pop();
     if (slot === undefined) {
       entry.slot = this.slots.length;
@@ -283,6 +303,13 @@ export class Keyspace {
       last.volatileSlot = entry.volatileSlot;
     }
     entry.volatileSlot = -1;
+  }
+
+  /** Deletes an entry to free memory (evict.ts) and logs the DEL that replays it. */
+  evict(entry: Entry): void {
+    this.remove(entry);
+    this.stats.evictedKeys++;
+    this.propagate(['DEL', entry.key]);
   }
 
   /** Deletes an entry whose time has come and logs the DEL that replays it. */

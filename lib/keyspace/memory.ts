@@ -13,15 +13,15 @@ export const STRING_HEADER_BYTES = 16;
 /** A Uint8Array's objects (view + buffer) beside its bytes. */
 export const BYTES_HEADER_BYTES = 96;
 /** One hash field: Map cell plus two slot-array cells. */
-export const HASH_FIELD_BYTES = 48;
+export const HASH_FIELD_BYTES = 50;
 /** An empty hash: its Map and arrays. */
-export const HASH_BYTES = 160;
+export const HASH_BYTES = 480;
 /** One sorted-set member: dict cell plus its place in the ordered index. */
 export const ZSET_MEMBER_BYTES = 72;
 /** An empty sorted set: dict and index. */
 export const ZSET_BYTES = 320;
 /** One key in the TTL index. */
-export const VOLATILE_BYTES = 8;
+export const VOLATILE_BYTES = 32;
 
 export function textBytes(text: string): number {
   return STRING_HEADER_BYTES + text.length;

@@ -344,7 +344,7 @@ function setexCommand(ks: Keyspace, args: Arg[], unitMs: number, name: string): 
 
 export const stringCommands: CommandSpec[] = [
   command('get', 2, ['fast'], [1, 1, 1], (ks, args) => get(ks, keyArg(args[0]))),
-  command('set', -3, ['write', 'denyoom'], [1, 1, 1], (ks, args) => {
+  command('set', -3, ['write', 'denyoom', 'fast'], [1, 1, 1], (ks, args) => {
     if (args.length === 2) return set(ks, keyArg(args[0]), copyValue(valueArg(args[1])), 0, 0);
     const options = parseExtendedOptions(args, 2, true);
     const expireAt =
@@ -354,8 +354,8 @@ export const stringCommands: CommandSpec[] = [
   command('setnx', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], (ks, args) =>
     set(ks, keyArg(args[0]), copyValue(valueArg(args[1])), SET_NX, 0) === null ? 0 : 1,
   ),
-  command('setex', 4, ['write', 'denyoom'], [1, 1, 1], (ks, args) => setexCommand(ks, args, MS_PER_SECOND, 'setex')),
-  command('psetex', 4, ['write', 'denyoom'], [1, 1, 1], (ks, args) => setexCommand(ks, args, 1, 'psetex')),
+  command('setex', 4, ['write', 'denyoom', 'fast'], [1, 1, 1], (ks, args) => setexCommand(ks, args, MS_PER_SECOND, 'setex')),
+  command('psetex', 4, ['write', 'denyoom', 'fast'], [1, 1, 1], (ks, args) => setexCommand(ks, args, 1, 'psetex')),
   command('mget', -2, ['fast'], [1, -1, 1], (ks, args) => mget(ks, args.map(keyArg))),
   command('mset', -3, ['write', 'denyoom'], [1, -1, 2], (ks, args) => {
     mset(ks, pairsFrom(args, 'mset'), false);

@@ -83,7 +83,7 @@ export class AppendOnlyFile implements RecordSink {
     readonly path: string,
     private fd: number,
     size: number,
-    readonly policy: AppendFsync,
+    public policy: AppendFsync,
     private readonly hooks: AofHooks,
   ) {
     this.size = size;

@@ -17,6 +17,7 @@ import { type OnCorruption, type StoreWarning, recoverDirectory, recoverSnapshot
 import { type SnapshotResult, type SliceHook, writeSnapshotFile } from './snapshot.ts';
 import { type RewriteResult, type RewriteStep, rewriteAof } from './rewrite.ts';
 import { EMBERKV_VERSION } from '../version.ts';
+import { parseMemory } from '../server/config.ts';
 
 export type SaveRule = readonly [seconds: number, changes: number];
 
@@ -61,19 +62,12 @@ export const DEFAULT_SAVE_RULES: readonly SaveRule[] = [
 export const REWRITE_BACKOFF_AFTER_FAILURES = 3;
 export const REWRITE_BACKOFF_MAX_MS = 60 * 60 * 1000;
 
-/** Parses sizes given as bytes or as '64mb', '1gb', '512kb' (Redis's units, 1024-based). */
+/** Sizes given as bytes or with Redis's units ('64mb' = 64 * 1024^2, '64m' = 64 * 10^6). */
 export function parseBytes(value: number | string, name: string): number {
-  if (typeof value === 'number') {
-    if (Number.isSafeInteger(value) && value >= 0) return value;
-  } else {
-    const match = /^(\d+)\s*(b|k|kb|m|mb|g|gb)?$/i.exec(value.trim());
-    if (match !== null) {
-      const unit = (match[2] ?? 'b').toLowerCase();
-      const scale = unit.startsWith('g') ? 1024 ** 3 : unit.startsWith('m') ? 1024 ** 2 : unit.startsWith('k') ? 1024 : 1;
-      return Number(match[1]) * scale;
-    }
-  }
-  throw new TypeError(`${name}: expected bytes as a non-negative integer or a string like '64mb', got ${JSON.stringify(value)}`);
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  const bytes = typeof value === 'string' ? parseMemory(value.trim()) : null;
+  if (bytes === null) throw new TypeError(`${name}: expected bytes as a non-negative integer or a string like '64mb', got ${JSON.stringify(value)}`);
+  return bytes;
 }
 
 /** After a failed snapshot, save rules wait this long before trying again (Redis: 5 s). */
@@ -138,8 +132,13 @@ export class Persistence {
   private loadedRecords = 0;
   private job: { kind: 'bgsave' | 'rewrite'; promise: Promise<unknown> } | null = null;
   private readonly snapshotName: string;
-  private saveRules: readonly SaveRule[];
-  private readonly stopWritesOnBgsaveError: boolean;
+  /** The settings CONFIG SET may change while the store runs. */
+  readonly settings: {
+    saveRules: readonly SaveRule[];
+    stopWritesOnBgsaveError: boolean;
+    rewritePercentage: number;
+    rewriteMinBytes: number;
+  };
   private saveTimer: NodeJS.Timeout | null = null;
   private lastSaveMs: number;
   private lastBgsaveStatus: 'ok' | 'err' = 'ok';
@@ -154,8 +153,6 @@ export class Persistence {
   rewriteFaultPoint: ((step: RewriteStep) => void | Promise<void>) | undefined;
   private policy: AppendFsync = 'everysec';
   private aofHooks: Parameters<typeof AppendOnlyFile.create>[3] | null = null;
-  private readonly rewritePercentage: number;
-  private readonly rewriteMinBytes: number;
   private aofBaseBytes = 0;
   private rewrites = 0;
   private lastRewriteStatus: 'ok' | 'err' = 'ok';
@@ -173,13 +170,15 @@ export class Persistence {
     options: PersistenceOptions,
   ) {
     this.snapshotName = options.dbfilename ?? 'dump.rdb';
-    this.saveRules = options.save ?? DEFAULT_SAVE_RULES;
-    this.stopWritesOnBgsaveError = options.stopWritesOnBgsaveError ?? true;
+    this.settings = {
+      saveRules: options.save ?? DEFAULT_SAVE_RULES,
+      stopWritesOnBgsaveError: options.stopWritesOnBgsaveError ?? true,
+      rewritePercentage: options.autoAofRewritePercentage ?? 100,
+      rewriteMinBytes: parseBytes(options.autoAofRewriteMinSize ?? 64 * 1024 * 1024, 'autoAofRewriteMinSize'),
+    };
     this.lastSaveMs = ks.now();
-    this.rewritePercentage = options.autoAofRewritePercentage ?? 100;
-    this.rewriteMinBytes = parseBytes(options.autoAofRewriteMinSize ?? 64 * 1024 * 1024, 'autoAofRewriteMinSize');
-    if (!Number.isInteger(this.rewritePercentage) || this.rewritePercentage < 0) {
-      throw new TypeError(`autoAofRewritePercentage: expected an integer >= 0, got ${this.rewritePercentage}`);
+    if (!Number.isInteger(this.settings.rewritePercentage) || this.settings.rewritePercentage < 0) {
+      throw new TypeError(`autoAofRewritePercentage: expected an integer >= 0, got ${this.settings.rewritePercentage}`);
     }
   }
 
@@ -263,22 +262,44 @@ export class Persistence {
    * Redis's error if a background job is running.
    */
   bgrewriteaof(): Promise<RewriteResult> {
-    if (this.closed) return Promise.reject(new ReplyError('ERR the store is closing'));
-    if (this.aof === null) return Promise.reject(new ReplyError('ERR the append-only file is off (appendonly: false)'));
-    if (this.job !== null) {
-      return Promise.reject(
-        new ReplyError(
-          this.job.kind === 'rewrite'
-            ? 'ERR Background append only file rewriting already in progress'
-            : 'ERR Background save in progress: the rewrite can run once it finishes',
-        ),
-      );
-    }
+    const refusal = this.jobRefusal('rewrite');
+    if (refusal !== null) return Promise.reject(refusal);
     const promise = this.runRewrite();
     this.job = { kind: 'rewrite', promise };
     return promise.finally(() => {
       this.job = null;
     });
+  }
+
+  /** Why a background job cannot start now (Redis's texts), or null when it can. */
+  jobRefusal(kind: 'bgsave' | 'rewrite'): ReplyError | null {
+    if (this.closed) return new ReplyError('ERR the store is closing');
+    if (kind === 'rewrite' && this.aof === null) return new ReplyError('ERR the append-only file is off (appendonly: false)');
+    if (this.job === null) return null;
+    if (kind === 'bgsave') {
+      return new ReplyError(
+        this.job.kind === 'bgsave' ? 'ERR Background save already in progress' : "ERR Background append only file rewriting in progress: can't BGSAVE right now",
+      );
+    }
+    return new ReplyError(
+      this.job.kind === 'rewrite'
+        ? 'ERR Background append only file rewriting already in progress'
+        : 'ERR Background save in progress: the rewrite can run once it finishes',
+    );
+  }
+
+  /** The fsync policy now; CONFIG SET appendfsync changes it for the file being written. */
+  get appendfsync(): AppendFsync {
+    return this.policy;
+  }
+
+  setAppendfsync(policy: AppendFsync): void {
+    this.policy = policy;
+    if (this.aof !== null) this.aof.policy = policy;
+  }
+
+  get snapshotFile(): string {
+    return this.snapshotName;
   }
 
   private async runRewrite(): Promise<RewriteResult> {
@@ -322,13 +343,13 @@ export class Persistence {
 
   /** Starts an automatic rewrite if the AOF grew enough; exposed for tests. */
   checkRewrite(): void {
-    if (this.job !== null || this.closed || this.aof === null || this.rewritePercentage === 0) return;
+    if (this.job !== null || this.closed || this.aof === null || this.settings.rewritePercentage === 0) return;
     if (this.rewriteRetryAtMs > this.ks.now()) return;
     const total = this.aofTotalBytes();
-    if (total <= this.rewriteMinBytes) return;
+    if (total <= this.settings.rewriteMinBytes) return;
     const base = Math.max(1, this.aofBaseBytes);
     const growth = Math.floor((total * 100) / base) - 100;
-    if (growth >= this.rewritePercentage) this.bgrewriteaof().catch(() => {});
+    if (growth >= this.settings.rewritePercentage) this.bgrewriteaof().catch(() => {});
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -339,16 +360,8 @@ export class Persistence {
    * Rejects at once with Redis's error if a background job is running.
    */
   bgsave(): Promise<SnapshotResult> {
-    if (this.closed) return Promise.reject(new ReplyError('ERR the store is closing'));
-    if (this.job !== null) {
-      return Promise.reject(
-        new ReplyError(
-          this.job.kind === 'bgsave'
-            ? 'ERR Background save already in progress'
-            : "ERR Background append only file rewriting in progress: can't BGSAVE right now",
-        ),
-      );
-    }
+    const refusal = this.jobRefusal('bgsave');
+    if (refusal !== null) return Promise.reject(refusal);
     const promise = this.runBgsave();
     this.job = { kind: 'bgsave', promise };
     return promise.finally(() => {
@@ -379,7 +392,7 @@ export class Persistence {
       this.lastBgsaveStatus = 'err';
       this.lastBgsaveFailMs = this.ks.now();
       const message = (error as Error).message;
-      const refuse = this.stopWritesOnBgsaveError && this.saveRules.length > 0;
+      const refuse = this.settings.stopWritesOnBgsaveError && this.settings.saveRules.length > 0;
       this.hooks.warn({
         code: 'bgsave-error',
         message: `the snapshot failed: ${message}${refuse ? '; writes are refused until a snapshot succeeds (stopWritesOnBgsaveError)' : ''}`,
@@ -405,10 +418,10 @@ export class Persistence {
 
   /** Starts a snapshot if a save rule says so; exposed for tests that drive time. */
   checkSaveRules(): void {
-    if (this.job !== null || this.closed || this.saveRules.length === 0) return;
+    if (this.job !== null || this.closed || this.settings.saveRules.length === 0) return;
     const now = this.ks.now();
     if (this.lastBgsaveStatus === 'err' && now - this.lastBgsaveFailMs < SAVE_RETRY_DELAY_MS) return;
-    const due = this.saveRules.some(([seconds, changes]) => this.ks.dirty >= changes && now - this.lastSaveMs > seconds * 1000);
+    const due = this.settings.saveRules.some(([seconds, changes]) => this.ks.dirty >= changes && now - this.lastSaveMs > seconds * 1000);
     if (due) this.bgsave().catch(() => {});
   }
 
