@@ -4,9 +4,11 @@
 //   open(dir?, options?)  -> Promise<Store>   (no dir: in memory only)
 //   Store                 typed commands (get, set, hset, zadd, ...) and call(name, ...args)
 //   Value, Arg, Reply     value shapes
+//   createCache, Cache    a look-aside cache layer over a key prefix (also store.cache()), with
+//                         codecs stringCodec, bytesCodec, jsonCodec, msgpackCodec
 //   Errors                EmberError (base, with `code`), ReplyError (Redis's error texts),
 //                         WrongTypeError, CorruptFileError, StorageIOError, StoreLockedError,
-//                         ClosedError
+//                         ClosedError, CacheTimeoutError, CacheEntryError
 // Caveats
 //   - Commands are synchronous; durability happens behind them (see README, Durability).
 //   - Keys, hash fields and sorted-set members are strings; values are strings or Uint8Arrays.
@@ -57,6 +59,25 @@ export {
   StoreLockedError,
   WrongTypeError,
 } from './errors.ts';
+
+export { Cache, createCache } from './cache/cache.ts';
+export type {
+  CachedEntry,
+  CacheEvents,
+  CacheOptions,
+  CacheStats,
+  EntryOptions,
+  Loader,
+  LoaderContext,
+  LoadErrorEvent,
+  LoadOptions,
+  StoreErrorEvent,
+  WarmOptions,
+  Writer,
+} from './cache/cache.ts';
+export { bytesCodec, type Codec, jsonCodec, msgpackCodec, stringCodec } from './cache/codec.ts';
+export { CacheEntryError, CacheTimeoutError } from './cache/errors.ts';
+export type { WarmItem, WarmProgress } from './cache/warm.ts';
 
 export type OpenOptions = StoreOptions;
 

@@ -26,6 +26,7 @@ import type { SnapshotResult } from './persistence/snapshot.ts';
 import type { RewriteResult } from './persistence/rewrite.ts';
 import type { StoreWarning } from './persistence/recovery.ts';
 import { Multi, type MultiHost, type Transaction } from './multi.ts';
+import { type Cache, type CacheOptions, createCache } from './cache/cache.ts';
 import { ServerState, type ServerOptions } from './server/server-state.ts';
 import type { Info } from './server/info.ts';
 import type { SlowlogEntry } from './server/slowlog.ts';
@@ -473,6 +474,18 @@ export class Store extends EventEmitter {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Cache
+
+  /**
+   * A typed cache over the keys starting with `options.prefix`: look-aside reads with single
+   * flight, XFetch early refresh and stale windows, write-through, write-around and warm-up
+   * (docs/CACHE.md). Same as createCache(store, options).
+   */
+  cache<T = unknown>(options: CacheOptions<T>): Cache<T> {
+    return createCache<T>(this, options);
   }
 
   // ---------------------------------------------------------------------------------------------
