@@ -79,7 +79,11 @@ function memberBytes(member: string): number {
 }
 
 /** A set from pairs in index order. Requires: strictly ascending pairs, no NaN, no -0. */
-function zsetFromSorted(scores: number[], members: string[]): ZSet {
+/**
+ * A sorted set from pairs already in index order (snapshots write small sets that way), in O(n).
+ * Requires: strictly ascending (score, member) pairs, no NaN, no -0.
+ */
+export function zsetFromSorted(scores: number[], members: string[]): ZSet {
   const zset = new ZSet();
   zset.index = ZSetIndex.fromSorted(scores, members);
   for (let i = 0; i < members.length; i++) zset.dict.set(members[i], scores[i]);

@@ -12,7 +12,8 @@ import type { FileSystem } from '../fs/fs.ts';
 import { type Entry, type HashValue, type Keyspace, TYPE_HASH, TYPE_STRING, TYPE_ZSET } from '../keyspace/keyspace.ts';
 import { HASH_BYTES, HASH_FIELD_BYTES, ZSET_BYTES, ZSET_MEMBER_BYTES, textBytes, valueBytes } from '../keyspace/memory.ts';
 import { SlotMap } from '../keyspace/slot-map.ts';
-import { zsetFromPairs } from '../keyspace/zset.ts';
+import { type ZSet, zsetFromPairs, zsetFromSorted } from '../keyspace/zset.ts';
+import { compareMembers } from '../keyspace/zset-index.ts';
 import type { Value } from '../types.ts';
 import { BadHeaderError, scanFrames } from './check.ts';
 import {
@@ -84,14 +85,18 @@ export async function loadSnapshotFile(
           const key = decoder.string();
           const expiresAt = decoder.float64();
           if (type > SNAPSHOT_TYPE_ZSET) throw new Error(`unknown value type ${type}`);
-          if (ks.entries.has(key) || skipped.has(key)) throw new Error(`key ${JSON.stringify(key)} appears twice`);
+          if (skipped.size > 0 && skipped.has(key)) throw new Error(`key ${JSON.stringify(key)} appears twice`);
           const gone = options.skipExpired && expiresAt !== 0 && expiresAt <= now;
+          // A repeated key is caught by the map not growing (one lookup per key, not two); the
+          // keyspace is thrown away with the error, so the overwrite it made does not matter.
+          const keysBefore = ks.entries.size;
           if (type === SNAPSHOT_TYPE_STRING) {
             const value = decoder.value();
             if (gone) expired++;
             else {
               const entry = ks.add(key, TYPE_STRING, value, valueBytes(value));
               if (expiresAt !== 0) ks.setExpiry(entry, expiresAt);
+              if (ks.entries.size === keysBefore) throw new Error(`key ${JSON.stringify(key)} appears twice`);
             }
           } else {
             if (gone) {
@@ -100,10 +105,17 @@ export async function loadSnapshotFile(
             } else {
               const value = type === SNAPSHOT_TYPE_HASH ? new SlotMap<Value>() : zsetFromPairs([], []);
               const entry = ks.add(key, IN_MEMORY_TYPE[type], value, type === SNAPSHOT_TYPE_HASH ? HASH_BYTES : ZSET_BYTES);
+              if (ks.entries.size === keysBefore) throw new Error(`key ${JSON.stringify(key)} appears twice`);
               if (expiresAt !== 0) ks.setExpiry(entry, expiresAt);
               if (type === SNAPSHOT_TYPE_ZSET) zsets.set(key, { entry, members: [], scores: [] });
             }
-            readPairs(decoder, ks, key, type, skipped.has(key), zsets);
+            readPairs(decoder, ks, key, type, skipped.size > 0 && skipped.has(key), zsets);
+            // A KEY frame that carries elements holds the whole value: build it now.
+            const gathered = type === SNAPSHOT_TYPE_ZSET ? zsets.get(key) : undefined;
+            if (gathered !== undefined && gathered.members.length > 0) {
+              finishZset(ks, key, gathered);
+              zsets.delete(key);
+            }
           }
         } else if (kind === FRAME_SNAPSHOT_MORE) {
           const type = decoder.byte();
@@ -139,14 +151,11 @@ export async function loadSnapshotFile(
 
   for (const [key, gathered] of zsets) {
     if (gathered.members.length === 0) throw new CorruptFileError(path, 0, `sorted set ${JSON.stringify(key)} has no members`, options.remedy);
-    const zset = zsetFromPairs(gathered.members, gathered.scores);
-    if (zset.size !== gathered.members.length) {
-      throw new CorruptFileError(path, 0, `sorted set ${JSON.stringify(key)} lists a member twice`, options.remedy);
+    try {
+      finishZset(ks, key, gathered);
+    } catch (error) {
+      throw new CorruptFileError(path, 0, (error as Error).message, options.remedy);
     }
-    gathered.entry.value = zset;
-    let bytes = 0;
-    for (const member of gathered.members) bytes += ZSET_MEMBER_BYTES + textBytes(member);
-    ks.resize(gathered.entry, bytes);
   }
   for (const entry of ks.entries.values()) {
     if (entry.type === TYPE_HASH && (entry.value as HashValue).size === 0) {
@@ -155,6 +164,20 @@ export async function loadSnapshotFile(
   }
   const info = meta as { createdMs: number; version: string } | null;
   return { createdMs: info?.createdMs ?? 0, version: info?.version ?? '', keys, expired };
+}
+
+/** Puts a gathered sorted set in its entry and counts its members' bytes. */
+function finishZset(ks: Keyspace, key: string, gathered: { entry: Entry; members: string[]; scores: number[] }): void {
+  let zset: ZSet;
+  try {
+    zset = buildZset(gathered.members, gathered.scores);
+  } catch (error) {
+    throw new Error(`sorted set ${JSON.stringify(key)}: ${(error as Error).message}`);
+  }
+  gathered.entry.value = zset;
+  let bytes = 0;
+  for (const member of gathered.members) bytes += ZSET_MEMBER_BYTES + textBytes(member);
+  ks.resize(gathered.entry, bytes);
 }
 
 function readPairs(
@@ -189,4 +212,20 @@ function readPairs(
       gathered!.scores.push(score);
     }
   }
+}
+
+/**
+ * Builds a gathered sorted set: pairs in strict index order (how a snapshot writes small sets)
+ * need no sort; others are sorted. Throws on a member listed twice.
+ */
+function buildZset(members: string[], scores: number[]): ZSet {
+  let sorted = true;
+  for (let i = 1; i < members.length && sorted; i++) {
+    const order = scores[i - 1] < scores[i] ? -1 : scores[i - 1] > scores[i] ? 1 : compareMembers(members[i - 1], members[i]);
+    if (order >= 0) sorted = false;
+  }
+  const hasNegativeZero = scores.some((score) => Object.is(score, -0));
+  const zset = sorted && !hasNegativeZero ? zsetFromSorted(scores, members) : zsetFromPairs(members, scores);
+  if (zset.size !== members.length) throw new Error('a member is listed twice');
+  return zset;
 }

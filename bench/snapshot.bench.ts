@@ -1,0 +1,161 @@
+// Snapshots of the 1M-key mix (80% strings of 100 B, 10% hashes of 10 fields, 10% sorted sets of
+// 100 members), while a client loop keeps reading and writing:
+//   start time (the O(1) view), bgsave duration, file size, load time (keys/s),
+//   copy-on-write bytes under a steady write load,
+//   latency seen by a concurrent loop (the gap between its turns: how long any request would wait)
+//   during the snapshot, against the same loop idle.
+// Targets (issue "Durability II"): start < 1 ms; p99 <= 2 ms and max <= 10 ms under writes; extra
+// memory no more than Redis's copy-on-write for the same writes; duration within 2x Redis's
+// 1.9-2.7 s; load >= 2M small keys/s. Redis 7.0's figures on a 2-core machine, as the issue gives
+// them (not measured here): fork stall 4-9 ms, BGSAVE 1.9-2.7 s, copy-on-write 135 MiB under about
+// 280k SET/s, GET p99 1.6 ms idle and 3.7 ms under writes, max 10-12 ms, load ~0.8M keys/s.
+// Run: npm run bench -- snapshot   (SNAPSHOT_KEYS=100000 for a quick run)
+
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { open, type Store } from '../lib/index.ts';
+import { SnapshotWriter } from '../lib/persistence/snapshot.ts';
+import { note, seededRandom } from './harness.ts';
+
+const KEYS = Number(process.env.SNAPSHOT_KEYS ?? 1_000_000);
+const root = mkdtempSync(join(tmpdir(), 'emberkv-bench-snapshot-'));
+const random = seededRandom(7);
+const value100 = (i: number) => `${i}:`.padEnd(100, 'x');
+
+console.log(`\n### Snapshots of the ${KEYS / 1e6}M-key mix\n\nnode ${process.version}, ${process.platform}/${process.arch}\n`);
+console.log('| measure | emberkv | note |');
+console.log('|---|---|---|');
+const row = (name: string, value: string, comment = '') => console.log(`| ${name} | ${value} | ${comment} |`);
+
+function fill(store: Store): void {
+  for (let i = 0; i < KEYS; i++) {
+    const kind = i % 10;
+    if (kind < 8) store.set(`s:${i}`, value100(i));
+    else if (kind === 8) {
+      const fields: Record<string, string> = {};
+      for (let f = 0; f < 10; f++) fields[`field${f}`] = `value ${i} ${f}`;
+      store.hset(`h:${i}`, fields);
+    } else {
+      const members: Array<[number, string]> = [];
+      for (let m = 0; m < 100; m++) members.push([Math.floor(random() * 1e6), `member:${m}`]);
+      store.zadd(`z:${i}`, members);
+    }
+  }
+}
+
+interface LoopStats {
+  operations: number;
+  gaps: number[];
+}
+
+/** A client: one GET (and one SET when writing) per event-loop turn, timing the gap between turns. */
+function clientLoop(store: Store, writes: boolean, until: () => boolean): Promise<LoopStats> {
+  return new Promise((resolve) => {
+    const gaps: number[] = [];
+    let operations = 0;
+    let last = performance.now();
+    const turn = () => {
+      const now = performance.now();
+      gaps.push(now - last);
+      last = now;
+      const i = Math.floor(random() * KEYS);
+      store.get(`s:${i - (i % 10)}`);
+      operations++;
+      if (writes) {
+        // Overwrite existing strings (the copy-on-write case) and touch hashes and sorted sets.
+        const k = Math.floor(random() * KEYS);
+        if (k % 10 < 8) store.set(`s:${k}`, value100(k + 1));
+        else if (k % 10 === 8) store.hset(`h:${k}`, { field0: 'changed' });
+        else store.zadd(`z:${k}`, [[1, 'member:0']]);
+        operations++;
+      }
+      if (until()) resolve({ operations, gaps });
+      else setImmediate(turn);
+    };
+    setImmediate(turn);
+  });
+}
+
+function percentiles(values: number[]): { p50: number; p99: number; max: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
+  return { p50: at(50), p99: at(99), max: sorted[sorted.length - 1] };
+}
+
+const ms = (n: number) => `${n.toFixed(2)} ms`;
+
+const dir = join(root, 'mix');
+const store = await open(dir, { activeExpiry: false, appendonly: false, save: [] });
+const fillStarted = performance.now();
+fill(store);
+row('keyspace', `${store.dbsize()} keys, ${(store.ks.usedMemory / 2 ** 20).toFixed(0)} MiB estimated`, `filled in ${((performance.now() - fillStarted) / 1000).toFixed(1)} s`);
+(globalThis as { gc?: () => void }).gc?.();
+
+// Start cost: constructing the view over the whole keyspace.
+const startTimes: number[] = [];
+for (let i = 0; i < 5; i++) {
+  const started = performance.now();
+  const writer = new SnapshotWriter(store.ks, { createdMs: Date.now(), version: 'bench' });
+  startTimes.push(performance.now() - started);
+  writer.detach();
+}
+row('start (view over the whole keyspace)', `${ms(Math.min(...startTimes))} (max of 5: ${ms(Math.max(...startTimes))})`, 'target < 1 ms; Redis fork stall 4-9 ms');
+
+// The loop idle, for comparison.
+let idleEnd = performance.now() + 2000;
+const idle = await clientLoop(store, true, () => performance.now() > idleEnd);
+const idleStats = percentiles(idle.gaps);
+row('client loop idle (GET+SET per turn)', `p50 ${ms(idleStats.p50)}, p99 ${ms(idleStats.p99)}, max ${ms(idleStats.max)}`, `${Math.round(idle.operations / 2)} ops/s`);
+
+// bgsave while the loop reads and writes.
+let saving = true;
+const during = clientLoop(store, true, () => !saving);
+const saveStarted = performance.now();
+const result = await store.bgsave();
+saving = false;
+const busy = await during;
+const saveSeconds = (performance.now() - saveStarted) / 1000;
+const busyStats = percentiles(busy.gaps);
+row('bgsave duration, under the client loop', `${saveSeconds.toFixed(2)} s`, "target within 2x Redis's 1.9-2.7 s");
+row('snapshot file', `${(statSync(join(dir, 'dump.rdb')).size / 2 ** 20).toFixed(1)} MiB, ${result.keys} keys`);
+row('client loop during bgsave', `p50 ${ms(busyStats.p50)}, p99 ${ms(busyStats.p99)}, max ${ms(busyStats.max)}`, `target p99 <= 2 ms, max <= 10 ms; ${Math.round(busy.operations / 2 / saveSeconds)} GET+SET/s`);
+row('copy-on-write memory (rdb_last_cow_size)', `${(result.cowBytes / 2 ** 20).toFixed(1)} MiB`, `for ${Math.round(busy.operations / 2)} writes during the save (Redis: 135 MiB under ~280k SET/s)`);
+
+// Load: a snapshot-only store opening the file.
+await store.close();
+(globalThis as { gc?: () => void }).gc?.();
+const loadStarted = performance.now();
+const loaded = await open(dir, { activeExpiry: false, appendonly: false, save: [] });
+const loadSeconds = (performance.now() - loadStarted) / 1000;
+row('load at open', `${loadSeconds.toFixed(2)} s, ${(loaded.dbsize() / loadSeconds / 1e6).toFixed(2)} M keys/s`, 'target >= 2M small keys/s; Redis ~0.8M keys/s');
+await loaded.close();
+
+// Load of small keys only (the target's case): 1M strings of 100 B.
+const smallDir = join(root, 'small');
+const small = await open(smallDir, { activeExpiry: false, appendonly: false, save: [] });
+for (let i = 0; i < KEYS; i++) small.set(`s:${i}`, value100(i));
+await small.close();
+(globalThis as { gc?: () => void }).gc?.();
+const smallStarted = performance.now();
+const smallLoaded = await open(smallDir, { activeExpiry: false, appendonly: false, save: [] });
+const smallSeconds = (performance.now() - smallStarted) / 1000;
+row('load of 1M small string keys', `${(smallLoaded.dbsize() / smallSeconds / 1e6).toFixed(2)} M keys/s`, `${smallSeconds.toFixed(2)} s`);
+await smallLoaded.close();
+// The floor a JS Map sets for that load: decoding the same keys from bytes and inserting them.
+{
+  const bytes = Buffer.from(Array.from({ length: KEYS }, (_, i) => `s:${i}`).join('\n'));
+  const started = performance.now();
+  const map = new Map<string, object>();
+  let at = 0;
+  for (let i = 0; i < KEYS; i++) {
+    const end = bytes.indexOf(10, at);
+    const key = bytes.toString('latin1', at, end === -1 ? bytes.length : end);
+    at = end + 1;
+    if (!map.has(key)) map.set(key, { i });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  row('floor: decode + Map insert of the same 1M keys, no emberkv', `${(KEYS / seconds / 1e6).toFixed(2)} M keys/s`, 'the same process, moments later');
+}
+note('latency = the gap between the client loop\'s turns: the longest any request arriving then would wait');
+rmSync(root, { recursive: true, force: true });
