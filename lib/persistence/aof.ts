@@ -74,9 +74,6 @@ export class AppendOnlyFile implements RecordSink {
   private lastError: StorageIOError | null = null;
   private delayedFsyncs = 0;
   private lastFsyncMs = 0;
-  /** While held, records are buffered but not written (the rewrite's switch, see rewrite.ts). */
-  private held = false;
-  private onRelease: Array<() => void> = [];
 
   private constructor(
     private readonly fs: FileSystem,
@@ -169,14 +166,14 @@ export class AppendOnlyFile implements RecordSink {
       if (this.lastError !== null) return;
       if (this.writePending()) this.syncNow();
       if (this.lastError !== null) throw this.lastError;
-    } else if (this.encoder.length >= AOF_BUFFER_BYTES_MAX && !this.held) {
+    } else if (this.encoder.length >= AOF_BUFFER_BYTES_MAX) {
       this.writePending();
     }
   }
 
   private readonly endOfTurn = (): void => {
     this.flushScheduled = false;
-    if (this.closed || this.held) return;
+    if (this.closed) return;
     if (this.writePending() && this.policy === 'everysec') this.planFsync();
   };
 
@@ -322,7 +319,6 @@ export class AppendOnlyFile implements RecordSink {
 
   /** Writes and fsyncs everything accepted so far; throws StorageIOError if the disk refuses. */
   async flush(): Promise<void> {
-    if (this.held) await new Promise<void>((resolve) => this.onRelease.push(resolve));
     if (this.fsyncRunning !== null) await this.fsyncRunning;
     if (this.lastError !== null && !this.retry()) throw this.lastError;
     if (!this.writePending()) throw this.lastError!;
@@ -358,19 +354,13 @@ export class AppendOnlyFile implements RecordSink {
   }
 
   /**
-   * Buffers records without writing them until release(). The rewrite holds the new file until the
-   * previous one is synced, so a power cut can never keep records of the new file while losing
-   * earlier ones of the old (a gap, not a lost tail). Never used with 'always'.
+   * Writes what is buffered and fdatasyncs on the main thread: the rewrite's switch, after an async
+   * flush, so only the few records accepted since are synced here. Returns false on failure.
    */
-  hold(): void {
-    this.held = true;
-  }
-
-  release(): void {
-    this.held = false;
-    for (const resolve of this.onRelease.splice(0)) resolve();
-    if (this.closed || this.encoder.length === 0) return;
-    if (this.writePending() && this.policy === 'everysec') this.planFsync();
+  syncTail(): boolean {
+    if (!this.writePending()) return false;
+    this.syncNow();
+    return this.lastError === null;
   }
 
   /**

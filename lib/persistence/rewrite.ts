@@ -7,11 +7,12 @@
 //   2. Publish manifest M1 = the current files + N (atomic replace, fsyncs off the main thread).
 //      N is empty, so the previous last file may still end in a torn tail: loading allows a torn
 //      tail in the last file that holds records.
-//   3. Switch, synchronously, in one turn: write the old file's buffer; start the frozen view (the
-//      base will hold the keyspace as of this instant); make N the sink, held: N buffers records
-//      but writes none until the old file's final fsync completes (step 4). So a power cut can
-//      never keep records of N while losing earlier ones of the old file.
-//   4. Retire the old file (fdatasync, close) and release N.
+//   3. Make the old file durable off the main thread (an async fdatasync of everything so far), then
+//      switch, synchronously, in one turn: write and fdatasync the few records accepted since (a
+//      small sync fsync: the only one on the main thread); start the frozen view (the base holds the
+//      keyspace as of this instant); make N the sink. So N never holds a record that follows one
+//      the old file could still lose, and writes to N reach the OS at the end of each turn as usual.
+//   4. Close the old file.
 //   5. Write the base from the view into a temp file in slices; fdatasync; rename to base.N.rdb;
 //      fsync the directory.
 //   6. Publish manifest M2 = base.N + N.
@@ -86,7 +87,6 @@ export async function rewriteAof(context: RewriteContext): Promise<RewriteResult
   await point('before-create-incr');
   const next = await context.createNext(join(dir, incrName));
   let switched = false;
-  let released = false;
   let retiring: Promise<void> | null = null;
   let old: AppendOnlyFile | null = null;
   try {
@@ -97,12 +97,11 @@ export async function rewriteAof(context: RewriteContext): Promise<RewriteResult
     context.setManifest(withNext);
     await point('after-manifest-1');
 
-    // 3: the switch, in one synchronous turn: old buffer written, view started, N the sink.
+    // 3: the old file durable, then the switch in one synchronous turn: its last records written and
+    // synced, the view started, N the sink.
     old = context.current();
-    if (old.policy === 'always') await old.flush();
-    if (!old.writeNow()) throw new Error(`the current append-only file ${old.path} refuses writes`);
-    if (old.policy !== 'always') next.hold();
-    else released = true;
+    await old.flush();
+    if (!old.syncTail()) throw new Error(`the current append-only file ${old.path} refuses writes`);
     const writing = writeSnapshotFile(fs, dir, baseName, ks, { createdMs: ks.now(), version: EMBERKV_VERSION }, {
       betweenSlices: context.betweenSlices,
       beforeRename: () => point('before-base-rename'),
@@ -118,11 +117,9 @@ export async function rewriteAof(context: RewriteContext): Promise<RewriteResult
     );
     await point('after-switch');
 
-    // 4: the old file durable and closed, then N may write.
+    // 4: the old file, already durable, closed.
     retiring = old.retire();
     await retiring;
-    if (!released) next.release();
-    released = true;
     await point('after-retire');
 
     // 5: the base (renamed into place once complete and synced).
@@ -149,10 +146,9 @@ export async function rewriteAof(context: RewriteContext): Promise<RewriteResult
       if (!context.manifest().incrs.includes(incrName) && fs.statSync(join(dir, incrName)) !== null) {
         fs.unlinkSync(join(dir, incrName));
       }
-    } else if (!released && old !== null) {
-      // Writes go on into N: it may only write once the old file is durable.
+    } else if (old !== null) {
+      // Writes go on into N; the old file, synced at the switch, is closed.
       await (retiring ?? old.retire());
-      next.release();
     }
     if (context.manifest().base !== baseName && fs.statSync(join(dir, baseName)) !== null) fs.unlinkSync(join(dir, baseName));
     throw error;
