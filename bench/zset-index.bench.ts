@@ -1,14 +1,16 @@
 // Throughput and memory of ZSetIndex alone (no dict, no command parsing), at 1M members.
 // Run: node --expose-gc --import tsx bench/zset-index.bench.ts [leafCapacity] [branchCapacity]
-// Targets: insert >= 1M/s, rank >= 2M/s, deleteRankRange of 100k well under 50 ms. Memory is the
-// heap growth of building the index over members that already exist (the dict holds them anyway),
-// so it is the index's own cost per element; needs --expose-gc to be meaningful.
+// Targets: insert >= 1M/s, rank >= 2M/s, deleteRankRange of 100k well under 50 ms. Heap per pair is
+// the heap growth of building the index over members that already exist (the dict holds them
+// anyway), so it is the index's own cost; it needs --expose-gc. Timings are wall clock: run it on
+// an otherwise idle machine, and more than once.
 
 import { ZSetIndex } from '../lib/keyspace/zset-index.ts';
 
 const N = 1_000_000;
 const leafCapacity = Number(process.argv[2] ?? 64);
 const branchCapacity = Number(process.argv[3] ?? 64);
+const options = { leafCapacity, branchCapacity };
 const gc = (globalThis as { gc?: () => void }).gc;
 
 function heapUsed(): number {
@@ -19,18 +21,39 @@ function heapUsed(): number {
   return process.memoryUsage().heapUsed;
 }
 
-function report(name: string, ops: number, ms: number): void {
-  const rate = (ops / ms) * 1000;
-  console.log(`${name.padEnd(44)} ${(rate / 1e6).toFixed(2).padStart(7)} M ops/s  (${ops} in ${ms.toFixed(1)} ms)`);
+function line(name: string, value: string): void {
+  console.log(`${name.padEnd(46)} ${value}`);
 }
 
-function time(fn: () => void): number {
+// Process CPU time in ms: on a shared machine it moves less than wall time (it still includes GC
+// helper threads, so it can exceed wall time).
+function cpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+function rate(name: string, ops: number, fn: () => void): void {
   const started = performance.now();
+  const cpu = cpuMs();
   fn();
-  return performance.now() - started;
+  const ms = performance.now() - started;
+  const cpuRate = ops / (cpuMs() - cpu) / 1000;
+  line(name, `${((ops / ms) * 1000 / 1e6).toFixed(2).padStart(6)} M ops/s  (${ops} in ${ms.toFixed(0)} ms; by CPU time ${cpuRate.toFixed(2)} M ops/s)`);
 }
 
-// Seeded so runs compare.
+function millis(name: string, fn: () => void): void {
+  const started = performance.now();
+  const cpu = cpuMs();
+  fn();
+  line(name, `${(performance.now() - started).toFixed(2).padStart(6)} ms  (CPU ${(cpuMs() - cpu).toFixed(2)} ms)`);
+}
+
+function memory(name: string, index: ZSetIndex, before: number): void {
+  const slots = `${(index.capacity / index.size).toFixed(2)} slots per pair, depth ${index.depth}`;
+  if (gc === undefined) line(name, `(run with node --expose-gc)  ${slots}`);
+  else line(name, `${((heapUsed() - before) / index.size).toFixed(1).padStart(6)} bytes per pair  (${slots})`);
+}
+
 // mulberry32: 32-bit state in integer math. (An LCG in doubles loses precision and cycles after a
 // few thousand values, which would turn the bench into a score-tie test.)
 let seed = 12345;
@@ -46,118 +69,121 @@ function random(): number {
 const members: string[] = JSON.parse(JSON.stringify(Array.from({ length: N }, (_, i) => `member:${i}`)));
 const scores = Array.from({ length: N }, () => random() * 1e9);
 const probes = Array.from({ length: N }, () => Math.floor(random() * N));
+let sink = 0;
 
 console.log(`ZSetIndex, leaf capacity ${leafCapacity}, branch capacity ${branchCapacity}, node ${process.version}`);
 
-// Warm up the code paths on a small index so the 1M run measures optimized code.
+// Warm the code paths on a small index so that the 1M runs measure optimized code.
 {
-  const warm = new ZSetIndex({ leafCapacity, branchCapacity });
+  const warm = new ZSetIndex(options);
   for (let i = 0; i < 50_000; i++) warm.insert(scores[i], members[i]);
-  for (let i = 0; i < 50_000; i++) warm.rank(scores[i], members[i]);
+  for (let i = 0; i < 50_000; i++) sink += warm.rank(scores[i], members[i]);
   for (let i = 0; i < 25_000; i++) warm.delete(scores[i], members[i]);
-  warm.deleteRankRange(100, 10_000, () => {});
+  for (let round = 0; round < 20; round++) {
+    for (let i = 0; i < 5_000; i++) warm.insert(scores[50_000 + round * 5_000 + i], members[50_000 + round * 5_000 + i]);
+    warm.deleteRankRange(100, 5_100, () => {});
+  }
 }
 
-const before = heapUsed();
-const index = new ZSetIndex({ leafCapacity, branchCapacity });
-report('insert, random scores', N, time(() => {
-  for (let i = 0; i < N; i++) index.insert(scores[i], members[i]);
-}));
-const after = heapUsed();
-if (gc !== undefined) console.log(`${'heap per element (index only)'.padEnd(44)} ${((after - before) / N).toFixed(1)} bytes   (depth ${index.depth})`);
-else console.log('heap per element: run with node --expose-gc to measure');
-
-report('rank, random present pairs', N, time(() => {
-  let sum = 0;
-  for (let i = 0; i < N; i++) {
-    const j = probes[i];
-    sum += index.rank(scores[j], members[j]);
-  }
-  if (sum < 0) throw new Error('unreachable');
-}));
-
-report('rank, absent pairs', N, time(() => {
-  let sum = 0;
-  for (let i = 0; i < N; i++) sum += index.rank(scores[probes[i]], 'absent');
-  if (sum !== -N) throw new Error('found an absent pair');
-}));
-
-report('scoreAt + memberAt, random ranks', N, time(() => {
-  let length = 0;
-  for (let i = 0; i < N; i++) {
-    length += index.scoreAt(probes[i]) > 0 ? 1 : 0;
-    length += index.memberAt(probes[i]).length;
-  }
-  if (length < 0) throw new Error('unreachable');
-}));
-
-report('firstRankAbove + lastRankBelow', N, time(() => {
-  let sum = 0;
-  for (let i = 0; i < N; i++) {
-    sum += index.firstRankAbove(scores[probes[i]], false);
-    sum += index.lastRankBelow(scores[probes[i]], true);
-  }
-  if (sum < -N) throw new Error('unreachable');
-}));
-
-report('cursor walk, whole index', N, time(() => {
-  let sum = 0;
-  for (const cursor = index.cursorAt(0); cursor.valid; cursor.next()) sum += cursor.score;
-  if (Number.isNaN(sum)) throw new Error('unreachable');
-}));
-
-report('forEach, whole index', N, time(() => {
-  let sum = 0;
-  index.forEach((score) => {
-    sum += score;
+// Each scenario is a function, so that its index is garbage once it returns and the next heap
+// measurement starts clean (block scopes at module level kept theirs alive).
+function randomScores(): void {
+  console.log('-- random scores (all distinct)');
+  const before = heapUsed();
+  const index = new ZSetIndex(options);
+  rate('insert', N, () => {
+    for (let i = 0; i < N; i++) index.insert(scores[i], members[i]);
   });
-  if (Number.isNaN(sum)) throw new Error('unreachable');
-}));
-
-{
-  let removed = 0;
-  const ms = time(() => {
-    removed = index.deleteRankRange(400_000, 499_999, () => {});
+  memory('heap', index, before);
+  rate('rank, random present pairs', N, () => {
+    for (let i = 0; i < N; i++) sink += index.rank(scores[probes[i]], members[probes[i]]);
   });
-  console.log(`${'deleteRankRange 100k of 1M, with callback'.padEnd(44)} ${ms.toFixed(2).padStart(7)} ms`);
-  if (removed !== 100_000) throw new Error('wrong count');
-  const ms2 = time(() => {
-    removed = index.deleteRankRange(0, 99_999);
+  rate('rank, absent member at a present score', N, () => {
+    for (let i = 0; i < N; i++) sink += index.rank(scores[probes[i]], 'absent');
   });
-  console.log(`${'deleteRankRange 100k from the start (pop)'.padEnd(44)} ${ms2.toFixed(2).padStart(7)} ms`);
-}
-
-{
-  // Every pair still present, in shuffled order.
-  const live: number[] = [];
-  index.forEach((_score, member) => live.push(Number(member.slice(7))));
-  for (let i = live.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const t = live[i];
-    live[i] = live[j];
-    live[j] = t;
+  rate('scoreAt + memberAt, random ranks', N, () => {
+    for (let i = 0; i < N; i++) sink += index.scoreAt(probes[i]) + index.memberAt(probes[i]).length;
+  });
+  rate('firstRankAbove + lastRankBelow (2 per op)', N, () => {
+    for (let i = 0; i < N; i++) sink += index.firstRankAbove(scores[probes[i]], false) + index.lastRankBelow(scores[probes[i]], true);
+  });
+  rate('cursor walk, whole index', N, () => {
+    for (const cursor = index.cursorAt(0); cursor.valid; cursor.next()) sink += cursor.score;
+  });
+  rate('forEach, whole index', N, () => {
+    index.forEach((score) => {
+      sink += score;
+    });
+  });
+  millis('deleteRankRange 100k of 1M (middle, callback)', () => {
+    sink += index.deleteRankRange(400_000, 499_999, (score) => {
+      sink += score;
+    });
+  });
+  millis('deleteRankRange 100k from the start (pop)', () => {
+    sink += index.deleteRankRange(0, 99_999);
+  });
+  {
+    const live: number[] = [];
+    index.forEach((_score, member) => live.push(Number(member.slice(7))));
+    for (let i = live.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [live[i], live[j]] = [live[j], live[i]];
+    }
+    rate('delete, random order, down to empty', live.length, () => {
+      for (const j of live) if (!index.delete(scores[j], members[j])) throw new Error('missing');
+    });
   }
-  report('delete, random order, down to empty', live.length, time(() => {
-    for (const j of live) if (!index.delete(scores[j], members[j])) throw new Error('missing');
-  }));
 }
 
-{
-  const sequential = new ZSetIndex({ leafCapacity, branchCapacity });
-  const base = heapUsed();
-  report('insert, ascending scores (timestamps)', N, time(() => {
-    for (let i = 0; i < N; i++) sequential.insert(i, members[i]);
-  }));
-  if (gc !== undefined) console.log(`${'heap per element, ascending inserts'.padEnd(44)} ${((heapUsed() - base) / N).toFixed(1)} bytes`);
+function ties(): void {
+  console.log('-- integer scores 0..9999 (100 members per score: member comparisons decide)');
+  const tied = scores.map((s) => Math.floor(s / 1e5));
+  const index = new ZSetIndex(options);
+  rate('insert', N, () => {
+    for (let i = 0; i < N; i++) index.insert(tied[i], members[i]);
+  });
+  rate('rank, random present pairs', N, () => {
+    for (let i = 0; i < N; i++) sink += index.rank(tied[probes[i]], members[probes[i]]);
+  });
 }
 
-{
+function lexSet(): void {
+  console.log('-- all scores 0 (a lex set)');
+  const lex = new ZSetIndex(options);
+  rate('insert', N, () => {
+    for (let i = 0; i < N; i++) lex.insert(0, members[i]);
+  });
+  rate('firstRankAboveMember', N, () => {
+    for (let i = 0; i < N; i++) sink += lex.firstRankAboveMember(members[probes[i]], false);
+  });
+}
+
+function ascending(): void {
+  console.log('-- ascending scores (timestamps)');
+  const before = heapUsed();
+  const ascending = new ZSetIndex(options);
+  rate('insert', N, () => {
+    for (let i = 0; i < N; i++) ascending.insert(i, members[i]);
+  });
+  memory('heap', ascending, before);
+}
+
+function snapshotLoad(): void {
+  console.log('-- fromSorted (snapshot load)');
   const sortedScores = Array.from({ length: N }, (_, i) => i);
-  const base = heapUsed();
-  let loaded: ZSetIndex | null = null;
-  report('fromSorted (snapshot load)', N, time(() => {
-    loaded = ZSetIndex.fromSorted(sortedScores, members, { leafCapacity, branchCapacity });
-  }));
-  if (gc !== undefined) console.log(`${'heap per element, fromSorted'.padEnd(44)} ${((heapUsed() - base) / N).toFixed(1)} bytes`);
-  if (loaded === null) throw new Error('unreachable');
+  const before = heapUsed();
+  let loaded = new ZSetIndex(options);
+  rate('fromSorted, checks included', N, () => {
+    loaded = ZSetIndex.fromSorted(sortedScores, members, options);
+  });
+  memory('heap', loaded, before);
 }
+
+randomScores();
+ties();
+lexSet();
+ascending();
+snapshotLoad();
+
+if (sink === 0.5) console.log(sink); // keeps results observable so no loop is optimized away

@@ -10,17 +10,20 @@
 //   - Nodes are not objects. Each index keeps pools: one `number[]` of scores and one `string[]` of
 //     members in which leaf k owns the fixed slot [k * leafCap, (k + 1) * leafCap), likewise for
 //     branches, plus per-node counts and links, with free lists for released slots. A descent then
-//     touches only the pool lines it searches: on a 1M-member index this made random rank() ~3x
-//     faster than object nodes (each of leaf -> array -> elements was a dependent cache/TLB miss),
-//     and nothing is allocated per element or per node.
-//   - While the tree is a single leaf (most small sets) its pools are plain arrays as long as the
-//     set, not a full slot, so small sets stay small. When half the leaf slots are free the tree is
-//     rebuilt compactly (amortized O(1) per delete), so memory follows the set down as well as up.
+//     reads only the pool lines it searches, where object nodes cost a dependent cache/TLB miss per
+//     hop (node -> array -> elements): at 1M members, insert ran ~2.3x, rank ~1.7x and score-bound
+//     searches ~3x faster than with object nodes. Nothing is allocated per element or per node.
+//   - Small sets stay small: while the tree is one leaf its pools are as long as the set (not a full
+//     slot) and the pools a lone leaf never writes are shared stand-ins. Large sets give memory
+//     back: when half the leaf slots are free the tree is rebuilt compactly (O(n), amortized O(1)
+//     per delete). Runs of ascending or descending inserts (timestamps) fill their leaves instead
+//     of leaving them half empty (see makeRoom).
 // Invariants (`checkInvariants` verifies them all; the spec runs it after every op): every leaf is at
 // depth `height`; sizes[i] is the pair count under children[i]; a non-root leaf holds >= leafMin
 // pairs and a non-root branch >= branchMin children (min = floor(capacity / 2)); a root branch has
 // >= 2 children (the root collapses otherwise); leaves are linked in order; unused member slots hold
-// '' so that deleted strings can be collected.
+// '' so that deleted strings can be collected; after a delete, fewer than half the leaf slots are
+// free.
 // Updates descend once from the root, remembering the path in reusable arrays (no parent links to
 // maintain), then fix sizes and split or rebalance along that path.
 
@@ -74,12 +77,24 @@ function codePointAt(s: string, start: number): number {
 }
 
 // A string without code units >= 0xD800 compares exactly with `<` against any string: the first
-// difference then has a unit below 0xD800. Searches test their probe once (a native regex scan) and
-// then use the native comparison throughout when it holds.
+// difference then has a unit below 0xD800. A search tests its probe (a native regex scan) at its
+// first member comparison, which most searches never reach (scores decide), and then uses the
+// native comparison throughout when the test holds. Skipping the scan saved ~20% of a random rank():
+// it is the only read of the probe's characters.
 const HIGH_UNIT = /[\ud800-\uffff]/;
 
 function isPlain(s: string): boolean {
   return !HIGH_UNIT.test(s);
+}
+
+// What a search knows about its probe: not yet tested, or the isPlain result.
+type Plainness = typeof UNTESTED | typeof PLAIN | typeof NOT_PLAIN;
+const UNTESTED = 0;
+const PLAIN = 1;
+const NOT_PLAIN = 2;
+
+function plainness(s: string): Plainness {
+  return isPlain(s) ? PLAIN : NOT_PLAIN;
 }
 
 // Requires: plain is isPlain(a) or isPlain(b).
@@ -96,6 +111,40 @@ function doubles(): number[] {
 }
 
 const NONE = -1;
+
+// Shared stand-ins for the pools a one-leaf tree never writes: leaf links, free lists, branch pools
+// and the path. Most sorted sets are small, and these ~10 arrays were half of an empty index
+// (~770 -> ~370 bytes). Only read while shared: allocLeaf / allocBranch give the tree its own
+// before any write (checkInvariants verifies they stay pristine).
+const SHARED_LINKS: number[] = [NONE];
+const SHARED_NUMBERS: number[] = [];
+const SHARED_DOUBLES: number[] = doubles();
+const SHARED_STRINGS: string[] = [];
+
+// A lone leaf's pools grow by concat with these fillers: concat allocates exactly the new length,
+// where push would reserve 16+ spare slots (a 3-member set's pools took 2 x 144 bytes, not 2 x 48).
+const DOUBLE_PADS: number[][] = [];
+const STRING_PADS: string[][] = [];
+
+function padDoubles(length: number): number[] {
+  let pad = DOUBLE_PADS[length];
+  if (pad === undefined) {
+    pad = doubles();
+    for (let i = 0; i < length; i++) pad.push(0);
+    DOUBLE_PADS[length] = pad;
+  }
+  return pad;
+}
+
+function padStrings(length: number): string[] {
+  let pad = STRING_PADS[length];
+  if (pad === undefined) {
+    pad = [];
+    for (let i = 0; i < length; i++) pad.push('');
+    STRING_PADS[length] = pad;
+  }
+  return pad;
+}
 
 /** A position in the index. Any change to the index invalidates it (reposition with `seek`). */
 export interface ZSetCursor {
@@ -122,8 +171,9 @@ export interface ZSetIndexOptions {
   branchCapacity?: number;
 }
 
-// Measured with bench/zset-index.bench.ts (see the figures there): 64/64 beat 32 and 128 on insert
-// and rank at 1M members and keeps the slot slack of small trees moderate.
+// Measured with bench/zset-index.bench.ts at 1M members: leaves of 32..128 were within ~10% of
+// each other; branches of 16 or 32 cost 15-20% on insert and rank (a deeper tree); 64/64 was best
+// or tied, and larger slots would only grow the slack of small trees.
 const DEFAULT_LEAF_CAPACITY = 64;
 const DEFAULT_BRANCH_CAPACITY = 64;
 
@@ -159,6 +209,15 @@ export class ZSetIndex {
   /** Branch levels above the leaves (0 while everything fits in one leaf); for tests and stats. */
   get depth(): number {
     return this.tree.height;
+  }
+
+  /**
+   * Pair slots allocated in the leaf pools (>= size): each costs 16 bytes (a score and a member
+   * reference), plus V8's array growth slack and ~1/40 for branches. For memory accounting.
+   */
+  get capacity(): number {
+    const tree = this.tree;
+    return tree.height === 0 ? tree.members.length : tree.leafCount.length * tree.leafCap;
   }
 
   /** Requires: the pair is not present; score is not NaN. */
@@ -339,18 +398,18 @@ class Tree {
   scores: number[] = doubles();
   members: string[] = [];
   leafCount: number[] = [0];
-  prev: number[] = [NONE];
-  next: number[] = [NONE];
-  freeLeaves: number[] = [];
+  prev = SHARED_LINKS;
+  next = SHARED_LINKS;
+  freeLeaves = SHARED_NUMBERS;
 
   // Branches. Slot b's children and sizes are at [b * branchCap, + branchCount[b]), its separators
   // at [b * branchCap, + branchCount[b] - 1).
-  keyScores: number[] = doubles();
-  keyMembers: string[] = [];
-  sizes: number[] = [];
-  children: number[] = [];
-  branchCount: number[] = [];
-  freeBranches: number[] = [];
+  keyScores = SHARED_DOUBLES;
+  keyMembers = SHARED_STRINGS;
+  sizes = SHARED_NUMBERS;
+  children = SHARED_NUMBERS;
+  branchCount = SHARED_NUMBERS;
+  freeBranches = SHARED_NUMBERS;
 
   root = 0;
   /** Branch levels above the leaves: 0 while the root is a leaf. */
@@ -358,10 +417,13 @@ class Tree {
   size = 0;
 
   // The branches and child positions of the last descent, root first; reused, never reallocated.
-  pathNodes: number[] = [];
-  pathIdx: number[] = [];
-  /** Set by slotAt: the leaf holding the returned slot. A field, so nothing is allocated. */
+  pathNodes = SHARED_NUMBERS;
+  pathIdx = SHARED_NUMBERS;
+  // Out-values, as fields so that nothing is allocated: the leaf holding slotAt's slot, and the
+  // pairs left of findLeaf's path.
   slotLeaf = 0;
+  rankBase = 0;
+  probePlain: Plainness = UNTESTED;
 
   constructor(
     readonly leafCap: number,
@@ -378,15 +440,17 @@ class Tree {
     this.scores = doubles();
     this.members = [];
     this.leafCount = [0];
-    this.prev = [NONE];
-    this.next = [NONE];
-    this.freeLeaves = [];
-    this.keyScores = doubles();
-    this.keyMembers = [];
-    this.sizes = [];
-    this.children = [];
-    this.branchCount = [];
-    this.freeBranches = [];
+    this.prev = SHARED_LINKS;
+    this.next = SHARED_LINKS;
+    this.freeLeaves = SHARED_NUMBERS;
+    this.keyScores = SHARED_DOUBLES;
+    this.keyMembers = SHARED_STRINGS;
+    this.sizes = SHARED_NUMBERS;
+    this.children = SHARED_NUMBERS;
+    this.branchCount = SHARED_NUMBERS;
+    this.freeBranches = SHARED_NUMBERS;
+    this.pathNodes = SHARED_NUMBERS;
+    this.pathIdx = SHARED_NUMBERS;
     this.root = 0;
     this.height = 0;
     this.size = 0;
@@ -394,31 +458,40 @@ class Tree {
 
   // ---- searches ---------------------------------------------------------------------------
 
-  // Descends to the leaf whose range holds the pair, recording the path.
-  findLeaf(score: number, member: string, plain: boolean): number {
+  // Descends to the leaf whose range holds the pair, recording the path. With `countBefore`, also
+  // sums the sizes left of the path into rankBase: during the descent those loads overlap the
+  // search's cache misses (~10% faster rank than summing afterwards).
+  findLeaf(score: number, member: string, countBefore: boolean): number {
     const keyScores = this.keyScores;
     const keyMembers = this.keyMembers;
     const children = this.children;
     const branchCount = this.branchCount;
+    const sizes = this.sizes;
     const cap = this.branchCap;
     let node = this.root;
+    let before = 0;
+    let plain: Plainness = UNTESTED;
     for (let depth = 0; depth < this.height; depth++) {
       const base = node * cap;
       // The child is the number of separators <= the pair (scores first, as in lowerBound).
       const end = base + branchCount[node] - 1;
       let lo = countScoresBelow(keyScores, base, end, score, false);
       if (lo < end && keyScores[lo] === score) {
+        if (plain === UNTESTED) plain = plainness(member);
         let hi = countScoresBelow(keyScores, lo + 1, end, score, true);
         while (lo < hi) {
           const mid = (lo + hi) >>> 1;
-          if (!memberLess(member, keyMembers[mid], plain)) lo = mid + 1;
+          if (!memberLess(member, keyMembers[mid], plain === PLAIN)) lo = mid + 1;
           else hi = mid;
         }
       }
       this.pathNodes[depth] = node;
       this.pathIdx[depth] = lo - base;
+      if (countBefore) for (let i = base; i < lo; i++) before += sizes[i];
       node = children[lo];
     }
+    this.rankBase = before;
+    this.probePlain = plain;
     return node;
   }
 
@@ -441,27 +514,13 @@ class Tree {
     return node * this.leafCap + rank;
   }
 
-  // Pairs before the recorded path's leaf: the sizes left of each step.
-  pathRankBase(): number {
-    const sizes = this.sizes;
-    const cap = this.branchCap;
-    let before = 0;
-    for (let depth = 0; depth < this.height; depth++) {
-      const base = this.pathNodes[depth] * cap;
-      const end = base + this.pathIdx[depth];
-      for (let i = base; i < end; i++) before += sizes[i];
-    }
-    return before;
-  }
-
   rank(score: number, member: string): number {
-    const plain = isPlain(member);
-    const leaf = this.findLeaf(score, member, plain);
+    const leaf = this.findLeaf(score, member, true);
     const base = leaf * this.leafCap;
     const end = base + this.leafCount[leaf];
-    const at = lowerBound(this.scores, this.members, base, end, score, member, plain);
+    const at = lowerBound(this.scores, this.members, base, end, score, member, this.probePlain);
     if (at === end || this.scores[at] !== score || this.members[at] !== member) return -1;
-    return this.pathRankBase() + at - base;
+    return this.rankBase + at - base;
   }
 
   firstRankAbove(min: number, exclusive: boolean): number {
@@ -473,7 +532,7 @@ class Tree {
     let before = 0;
     for (let depth = 0; depth < this.height; depth++) {
       const base = node * cap;
-      // Children left of the first separator that matches hold no match (see countBelow).
+      // Children left of the first separator that matches hold no match (see countScoresBelow).
       const child = countScoresBelow(keyScores, base, base + this.branchCount[node] - 1, min, exclusive);
       for (let i = base; i < child; i++) before += sizes[i];
       node = children[child];
@@ -513,30 +572,70 @@ class Tree {
   // ---- insert -----------------------------------------------------------------------------
 
   insert(score: number, member: string): void {
-    const plain = isPlain(member);
-    const leaf = this.findLeaf(score, member, plain);
-    const scores = this.scores;
-    const members = this.members;
+    const leaf = this.findLeaf(score, member, false);
+    let scores = this.scores;
+    let members = this.members;
     const base = leaf * this.leafCap;
     const n = this.leafCount[leaf];
-    const at = lowerBound(scores, members, base, base + n, score, member, plain);
+    const at = lowerBound(scores, members, base, base + n, score, member, this.probePlain);
     assert(at === base + n || scores[at] !== score || members[at] !== member, 'ZSetIndex.insert: pair already present');
     const sizes = this.sizes;
     const cap = this.branchCap;
     for (let depth = 0; depth < this.height; depth++) sizes[this.pathNodes[depth] * cap + this.pathIdx[depth]]++;
     this.size++;
-    if (n < this.leafCap) {
-      // A lone root leaf's pools may end at its last pair; writing at the end appends.
-      for (let i = base + n; i > at; i--) {
-        scores[i] = scores[i - 1];
-        members[i] = members[i - 1];
+    let offset = at - base;
+    if (n === this.leafCap) {
+      offset = this.makeRoom(leaf, offset);
+      if (offset < 0) {
+        this.splitLeafInserting(leaf, at - base, score, member);
+        return;
       }
-      scores[at] = score;
-      members[at] = member;
-      this.leafCount[leaf] = n + 1;
-    } else {
-      this.splitLeafInserting(leaf, at - base, score, member);
     }
+    const count = this.leafCount[leaf];
+    if (count === scores.length) {
+      // A lone root leaf's pools may end at its last pair: grow them (doubling from 4, up to a slot).
+      this.growLoneLeaf(count);
+      scores = this.scores;
+      members = this.members;
+    }
+    for (let i = base + count; i > base + offset; i--) {
+      scores[i] = scores[i - 1];
+      members[i] = members[i - 1];
+    }
+    scores[base + offset] = score;
+    members[base + offset] = member;
+    this.leafCount[leaf] = count + 1;
+  }
+
+  // Requires: a lone root leaf holding `count` < leafCap pairs, its pools exactly that long.
+  private growLoneLeaf(count: number, grown = Math.min(this.leafCap, count < 4 ? 4 : 2 * count)): void {
+    this.scores = this.scores.concat(padDoubles(grown - count));
+    this.members = this.members.concat(padStrings(grown - count));
+  }
+
+  // For an insert at `offset` of a full leaf at either end of its run of pairs (ascending or
+  // descending keys: timestamps, counters), moves pairs into the sibling on the far side when it
+  // has room, filling it; returns the insert's new offset, or -1 to split instead. Splitting alone
+  // would leave every leaf behind such a run half empty (~43 instead of ~20 bytes per pair).
+  // Requires: the insert's path is recorded.
+  private makeRoom(leaf: number, offset: number): number {
+    if (this.height === 0) return -1;
+    const parent = this.pathNodes[this.height - 1];
+    const child = this.pathIdx[this.height - 1];
+    const base = parent * this.branchCap;
+    if (offset === this.leafCap && child > 0) {
+      const room = this.leafCap - this.leafCount[this.children[base + child - 1]];
+      if (room === 0) return -1;
+      this.moveLeafPairsLeft(parent, child - 1, room);
+      return offset - room;
+    }
+    if (offset === 0 && child + 1 < this.branchCount[parent]) {
+      const room = this.leafCap - this.leafCount[this.children[base + child + 1]];
+      if (room === 0) return -1;
+      this.moveLeafPairsRight(parent, child + 1, room);
+      return 0;
+    }
+    return -1;
   }
 
   // Splits a full leaf into itself and a new right neighbour while inserting the pair at offset
@@ -677,13 +776,12 @@ class Tree {
   // ---- delete -----------------------------------------------------------------------------
 
   delete(score: number, member: string): boolean {
-    const plain = isPlain(member);
-    const leaf = this.findLeaf(score, member, plain);
+    const leaf = this.findLeaf(score, member, false);
     const scores = this.scores;
     const members = this.members;
     const base = leaf * this.leafCap;
     const n = this.leafCount[leaf];
-    const at = lowerBound(scores, members, base, base + n, score, member, plain);
+    const at = lowerBound(scores, members, base, base + n, score, member, this.probePlain);
     if (at === base + n || scores[at] !== score || members[at] !== member) return false;
     this.removeFromLeaf(leaf, at - base, 1);
     this.maybeCompact();
@@ -763,11 +861,11 @@ class Tree {
       } else if (child > 0 && this.fillOf(this.children[base + child - 1], isLeaf) + fill >= 2 * min) {
         // Evening out leaves both with >= min. (A range delete can take a leaf far below min, so a
         // neighbour above min is not enough.)
-        if (isLeaf) this.borrowLeafFromLeft(parent, child);
+        if (isLeaf) this.moveLeafPairsRight(parent, child, (this.leafCount[this.children[base + child - 1]] - fill) >>> 1);
         else this.borrowBranchFromLeft(parent, child);
         break;
       } else if (child + 1 < n && this.fillOf(this.children[base + child + 1], isLeaf) + fill >= 2 * min) {
-        if (isLeaf) this.borrowLeafFromRight(parent, child);
+        if (isLeaf) this.moveLeafPairsLeft(parent, child, (this.leafCount[this.children[base + child + 1]] - fill) >>> 1);
         else this.borrowBranchFromRight(parent, child);
         break;
       } else {
@@ -822,8 +920,8 @@ class Tree {
     this.removeChild(parent, child, child > 0 ? child - 1 : 0);
   }
 
-  // Moves pairs from the left neighbour into leaf `child` until the two are even.
-  private borrowLeafFromLeft(parent: number, child: number): void {
+  // Moves `move` pairs from the end of leaf child - 1 to the front of leaf `child`.
+  private moveLeafPairsRight(parent: number, child: number, move: number): void {
     const pb = parent * this.branchCap;
     const node = this.children[pb + child];
     const left = this.children[pb + child - 1];
@@ -831,7 +929,6 @@ class Tree {
     const members = this.members;
     const n = this.leafCount[node];
     const ln = this.leafCount[left];
-    const move = (ln - n) >>> 1;
     const nb = node * this.leafCap;
     const from = left * this.leafCap + ln - move;
     for (let i = n - 1; i >= 0; i--) {
@@ -851,7 +948,8 @@ class Tree {
     this.keyMembers[pb + child - 1] = members[nb];
   }
 
-  private borrowLeafFromRight(parent: number, child: number): void {
+  // Moves `move` pairs from the front of leaf child + 1 to the end of leaf `child`.
+  private moveLeafPairsLeft(parent: number, child: number, move: number): void {
     const pb = parent * this.branchCap;
     const node = this.children[pb + child];
     const right = this.children[pb + child + 1];
@@ -859,7 +957,6 @@ class Tree {
     const members = this.members;
     const n = this.leafCount[node];
     const rn = this.leafCount[right];
-    const move = (rn - n) >>> 1;
     const nb = node * this.leafCap;
     const rb = right * this.leafCap;
     for (let i = 0; i < move; i++) {
@@ -1025,6 +1122,11 @@ class Tree {
 
   // A leaf slot, its pool range materialized (every slot but a lone root leaf's is full length).
   private allocLeaf(): number {
+    if (this.next === SHARED_LINKS) {
+      this.prev = [NONE];
+      this.next = [NONE];
+      this.freeLeaves = [];
+    }
     const free = this.freeLeaves.pop();
     if (free !== undefined) return free;
     const id = this.leafCount.length;
@@ -1049,6 +1151,16 @@ class Tree {
   }
 
   private allocBranch(): number {
+    if (this.children === SHARED_NUMBERS) {
+      this.keyScores = doubles();
+      this.keyMembers = [];
+      this.sizes = [];
+      this.children = [];
+      this.branchCount = [];
+      this.freeBranches = [];
+      this.pathNodes = [];
+      this.pathIdx = [];
+    }
     const free = this.freeBranches.pop();
     if (free !== undefined) return free;
     const id = this.branchCount.length;
@@ -1095,9 +1207,10 @@ class Tree {
     const n = scores.length;
     if (n === 0) return;
     if (n <= this.leafCap) {
+      this.growLoneLeaf(0, n);
       for (let i = 0; i < n; i++) {
-        this.scores.push(scores[i]);
-        this.members.push(members[i]);
+        this.scores[i] = scores[i];
+        this.members[i] = members[i];
       }
       this.leafCount[0] = n;
       this.size = n;
@@ -1108,9 +1221,10 @@ class Tree {
     let levelSizes: number[] = [];
     let firstScores: number[] = [];
     let firstMembers: string[] = [];
-    this.leafCount.length = 0;
-    this.prev.length = 0;
-    this.next.length = 0;
+    this.leafCount = [];
+    this.prev = [];
+    this.next = [];
+    this.freeLeaves = [];
     for (const [from, to] of chunkBounds(n, this.leafCap, this.leafMin)) {
       const leaf = this.allocLeaf();
       const base = leaf * this.leafCap;
@@ -1166,6 +1280,9 @@ class Tree {
   // ---- checks -----------------------------------------------------------------------------
 
   check(): string | null {
+    if (SHARED_LINKS.length !== 1 || SHARED_LINKS[0] !== NONE || SHARED_NUMBERS.length + SHARED_DOUBLES.length + SHARED_STRINGS.length !== 0) {
+      return 'a shared stand-in pool was written';
+    }
     const leaves: number[] = [];
     const liveBranches = new Set<number>();
     const problem = this.checkNode(this.root, 0, true, leaves, liveBranches);
@@ -1256,18 +1373,25 @@ function comparePairs(scoreA: number, memberA: string, scoreB: number, memberB: 
   return compareMembers(memberA, memberB);
 }
 
-// First slot in [lo, hi) whose pair is >= (score, member). Requires: plain is isPlain(member).
+// First slot in [lo, hi) whose pair is >= (score, member). Requires: plain is UNTESTED or
+// plainness(member).
 // Searches scores first and members only within the run of equal scores: a member comparison inside
 // the main binary search, where the next probe waits on it, made random rank() ~2x slower.
-function lowerBound(scores: number[], members: string[], lo: number, hi: number, score: number, member: string, plain: boolean): number {
+function lowerBound(scores: number[], members: string[], lo: number, hi: number, score: number, member: string, plain: Plainness): number {
   lo = countScoresBelow(scores, lo, hi, score, false);
   if (lo === hi || scores[lo] !== score) return lo;
-  // Usually the score is unique: its neighbour settles the run without another search.
-  if (lo + 1 === hi || scores[lo + 1] !== score) return memberLess(members[lo], member, plain) ? lo + 1 : lo;
+  // Usually the score is unique: its neighbour settles the run without another search, and when
+  // the pair is the one sought, identity settles the comparison without reading characters.
+  if (lo + 1 === hi || scores[lo + 1] !== score) {
+    const m = members[lo];
+    if (m === member) return lo;
+    return memberLess(m, member, (plain === UNTESTED ? plainness(member) : plain) === PLAIN) ? lo + 1 : lo;
+  }
+  if (plain === UNTESTED) plain = plainness(member);
   hi = countScoresBelow(scores, lo + 2, hi, score, true);
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (memberLess(members[mid], member, plain)) lo = mid + 1;
+    if (memberLess(members[mid], member, plain === PLAIN)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
