@@ -16,10 +16,12 @@ export const BYTES_HEADER_BYTES = 96;
 export const HASH_FIELD_BYTES = 50;
 /** An empty hash: its Map and arrays. */
 export const HASH_BYTES = 480;
-/** One sorted-set member: dict cell plus its place in the ordered index. */
-export const ZSET_MEMBER_BYTES = 72;
-/** An empty sorted set: dict and index. */
-export const ZSET_BYTES = 320;
+/** One sorted-set member in the dict: its Map cell and slot-array cells (its string is counted apart). */
+export const ZSET_MEMBER_BYTES = 50;
+/** One pair slot the ordered index has allocated (a score and a member reference): ZSetIndex.capacity. */
+export const ZSET_INDEX_SLOT_BYTES = 16;
+/** An empty sorted set: its objects, the dict's Map and arrays, the index's pools. */
+export const ZSET_BYTES = 850;
 /** One key in the TTL index. */
 export const VOLATILE_BYTES = 32;
 

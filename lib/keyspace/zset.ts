@@ -44,7 +44,7 @@ import type { Arg, Reply } from '../types.ts';
 import { ErrorText, doubleArg, integerArg, keyArg, keywordArg, nameArg, textArg } from './args.ts';
 import { compileGlob } from './glob.ts';
 import { type Entry, type Keyspace, type LogRecord, TYPE_ZSET } from './keyspace.ts';
-import { ZSET_BYTES, ZSET_MEMBER_BYTES, textBytes } from './memory.ts';
+import { ZSET_BYTES, ZSET_INDEX_SLOT_BYTES, ZSET_MEMBER_BYTES, textBytes } from './memory.ts';
 import { formatDouble, parseInt64, parseScoreBound } from './numbers.ts';
 import { SlotMap } from './slot-map.ts';
 import { ZSetIndex, compareMembers } from './zset-index.ts';
@@ -71,6 +71,13 @@ export class ZSet {
     });
     return zsetFromSorted(scores, members);
   }
+}
+
+/** Estimated bytes of a whole sorted set whose members are `members` (a new or rebuilt set). */
+export function zsetBytes(zset: ZSet, members: readonly string[]): number {
+  let bytes = ZSET_BYTES + zset.index.capacity * ZSET_INDEX_SLOT_BYTES;
+  for (const member of members) bytes += memberBytes(member);
+  return bytes;
 }
 
 /** Estimated bytes one member adds to its set's entry. */
@@ -395,6 +402,7 @@ function zaddPairs(ks: Keyspace, key: string, pairs: ReadonlyArray<readonly [num
 
   const { dict, index } = zset;
   const record = newRecord(ks, 'ZADD', key);
+  const capacityBefore = index.capacity;
   let added = 0;
   let updated = 0;
   let processed = 0;
@@ -430,6 +438,7 @@ function zaddPairs(ks: Keyspace, key: string, pairs: ReadonlyArray<readonly [num
       if (record !== null) record.push(stored, member);
     }
   }
+  bytes += (index.capacity - capacityBefore) * ZSET_INDEX_SLOT_BYTES;
   if (bytes !== 0) ks.resize(entry, bytes);
   if (added + updated > 0) ks.propagate(record ?? UNHEARD);
   if (incr) return processed > 0 ? result : null;
@@ -492,10 +501,13 @@ export function zincrby(ks: Keyspace, key: string, increment: number, member: st
 // -----------------------------------------------------------------------------------------------
 // Removal: ZREM ZREMRANGEBY* ZPOPMIN ZPOPMAX
 
-/** After members were removed in place: deletes the emptied key or shrinks its size estimate. */
-function afterRemoval(ks: Keyspace, entry: Entry, zset: ZSet, bytes: number): void {
+/**
+ * After members were removed in place: deletes the emptied key or shrinks its size estimate by the
+ * members' bytes and whatever index slots were given back since `capacityBefore`.
+ */
+function afterRemoval(ks: Keyspace, entry: Entry, zset: ZSet, bytes: number, capacityBefore: number): void {
   if (zset.size === 0) ks.remove(entry);
-  else ks.resize(entry, -bytes);
+  else ks.resize(entry, -bytes + (zset.index.capacity - capacityBefore) * ZSET_INDEX_SLOT_BYTES);
 }
 
 /** ZREM: how many of the members existed (and are now gone). */
@@ -506,6 +518,7 @@ export function zrem(ks: Keyspace, key: string, members: readonly string[]): num
   if (entry === undefined) return 0;
   const zset = zsetOf(entry);
   const record = newRecord(ks, 'ZREM', key);
+  const capacityBefore = zset.index.capacity;
   let removed = 0;
   let bytes = 0;
   for (const member of members) {
@@ -519,7 +532,7 @@ export function zrem(ks: Keyspace, key: string, members: readonly string[]): num
     if (zset.size === 0) break;
   }
   if (removed === 0) return 0;
-  afterRemoval(ks, entry, zset, bytes);
+  afterRemoval(ks, entry, zset, bytes, capacityBefore);
   ks.propagate(record ?? UNHEARD);
   return removed;
 }
@@ -532,6 +545,7 @@ function removeSpan(ks: Keyspace, key: string, entry: Entry, zset: ZSet, first: 
   if (last < first) return 0;
   const record = newRecord(ks, 'ZREM', key);
   const dict = zset.dict;
+  const capacityBefore = zset.index.capacity;
   let bytes = 0;
   const removed = zset.index.deleteRankRange(first, last, (score, member) => {
     dict.delete(member);
@@ -540,7 +554,7 @@ function removeSpan(ks: Keyspace, key: string, entry: Entry, zset: ZSet, first: 
     if (popped !== undefined) popped.push([member, score]);
   });
   if (removed === 0) return 0;
-  afterRemoval(ks, entry, zset, bytes);
+  afterRemoval(ks, entry, zset, bytes, capacityBefore);
   ks.propagate(record ?? UNHEARD);
   return removed;
 }
@@ -1092,8 +1106,7 @@ function storeResult(ks: Keyspace, dest: string, members: string[], scores: numb
     return 0;
   }
   const zset = zsetFromPairs(members, scores);
-  let bytes = ZSET_BYTES;
-  for (const member of members) bytes += memberBytes(member);
+  const bytes = zsetBytes(zset, members);
   if (existing === undefined) ks.add(dest, TYPE_ZSET, zset, bytes);
   else ks.overwrite(existing, TYPE_ZSET, zset, bytes, false);
   ks.propagate(record);

@@ -10,9 +10,9 @@
 import { CorruptFileError } from '../errors.ts';
 import type { FileSystem } from '../fs/fs.ts';
 import { type Entry, type HashValue, type Keyspace, TYPE_HASH, TYPE_STRING, TYPE_ZSET } from '../keyspace/keyspace.ts';
-import { HASH_BYTES, HASH_FIELD_BYTES, ZSET_BYTES, ZSET_MEMBER_BYTES, textBytes, valueBytes } from '../keyspace/memory.ts';
+import { HASH_BYTES, HASH_FIELD_BYTES, ZSET_BYTES, textBytes, valueBytes } from '../keyspace/memory.ts';
 import { SlotMap } from '../keyspace/slot-map.ts';
-import { type ZSet, zsetFromPairs, zsetFromSorted } from '../keyspace/zset.ts';
+import { type ZSet, zsetBytes, zsetFromPairs, zsetFromSorted } from '../keyspace/zset.ts';
 import { compareMembers } from '../keyspace/zset-index.ts';
 import type { Value } from '../types.ts';
 import { BadHeaderError, scanFrames } from './check.ts';
@@ -175,9 +175,8 @@ function finishZset(ks: Keyspace, key: string, gathered: { entry: Entry; members
     throw new Error(`sorted set ${JSON.stringify(key)}: ${(error as Error).message}`);
   }
   gathered.entry.value = zset;
-  let bytes = 0;
-  for (const member of gathered.members) bytes += ZSET_MEMBER_BYTES + textBytes(member);
-  ks.resize(gathered.entry, bytes);
+  // The entry was added with an empty set's estimate; now the real one.
+  ks.resize(gathered.entry, zsetBytes(zset, gathered.members) - ZSET_BYTES);
 }
 
 function readPairs(
