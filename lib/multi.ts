@@ -18,7 +18,7 @@ export const TRANSACTION_METHODS = [
   'append', 'copy', 'dbsize', 'decr', 'decrby', 'del', 'exists', 'expire', 'expireat', 'expiretime', 'flushall',
   'get', 'getdel', 'getex', 'getrange', 'getset', 'hdel', 'hexists', 'hget', 'hgetall', 'hincrby', 'hincrbyfloat',
   'hkeys', 'hlen', 'hmget', 'hmset', 'hrandfield', 'hscan', 'hset', 'hsetnx', 'hstrlen', 'hvals', 'incr', 'incrby',
-  'incrbyfloat', 'keys', 'mget', 'mset', 'msetnx', 'persist', 'pexpire', 'pexpireat', 'pexpiretime', 'psetex', 'pttl',
+  'incrbyfloat', 'info', 'keys', 'mget', 'mset', 'msetnx', 'persist', 'pexpire', 'pexpireat', 'pexpiretime', 'psetex', 'pttl',
   'randomkey', 'rename', 'renamenx', 'scan', 'set', 'setex', 'setnx', 'setrange', 'strlen', 'touch', 'ttl', 'type',
   'unlink', 'zadd', 'zcard', 'zcount', 'zdiffstore', 'zincrby', 'zinterstore', 'zlexcount', 'zmscore', 'zpopmax',
   'zpopmin', 'zrandmember', 'zrange', 'zrangebylex', 'zrangebyscore', 'zrank', 'zrem', 'zremrangebylex',
