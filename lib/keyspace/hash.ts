@@ -36,6 +36,7 @@ import {
   addLongDouble,
   formatLongDoubleHuman,
   isFiniteLongDouble,
+  addInt64,
   parseInt64,
   parseInteger,
   parseLongDouble,
@@ -248,21 +249,11 @@ export function hincrby(ks: Keyspace, key: string, field: string, increment: num
   const text = current === undefined ? '0' : valueText(current);
   const approximate = parseInteger(text);
   if (approximate === null) throw new ReplyError(HashErrorText.hashNotInteger);
-  let result: number;
-  let resultText: string;
-  const sum = typeof increment === 'number' ? approximate + increment : Number.NaN;
-  if (Number.isSafeInteger(sum) && Number.isSafeInteger(approximate)) {
-    result = sum;
-    resultText = String(sum);
-  } else {
-    const exact = (parseInt64(text) as bigint) + BigInt(increment);
-    if (exact < INT64_MIN || exact > INT64_MAX) throw new ReplyError(ErrorText.overflow);
-    result = Number(exact);
-    resultText = exact.toString();
-  }
-  setField(ks, entry ?? createHash(ks, key), field, resultText);
+  const sum = addInt64(text, approximate, increment);
+  if (sum === null) throw new ReplyError(ErrorText.overflow);
+  setField(ks, entry ?? createHash(ks, key), field, sum.text);
   ks.propagate(['HINCRBY', key, field, typeof increment === 'bigint' ? increment.toString() : increment]);
-  return result;
+  return sum.value;
 }
 
 /**

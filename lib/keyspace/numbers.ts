@@ -670,3 +670,20 @@ export function formatLongDoubleHuman(x: LongDouble): string {
   if (body === '0') return '0';
   return x.negative ? '-' + body : body;
 }
+
+const INT64_LOW = -(2n ** 63n);
+const INT64_HIGH = 2n ** 63n - 1n;
+
+/**
+ * INCRBY's arithmetic: `text` (parsed as `current`) plus an int64 increment, exact across the whole
+ * int64 range: plain numbers while every value is a safe integer, BigInt beyond. Returns the sum as a
+ * number (rounded beyond 2^53) and as exact text, or null when it would overflow int64.
+ * Requires: current === parseInteger(text).
+ */
+export function addInt64(text: string, current: number, increment: number | bigint): { value: number; text: string } | null {
+  const sum = typeof increment === 'number' ? current + increment : Number.NaN;
+  if (Number.isSafeInteger(sum) && Number.isSafeInteger(current)) return { value: sum, text: String(sum) };
+  const exact = (parseInt64(text) as bigint) + BigInt(increment);
+  if (exact < INT64_LOW || exact > INT64_HIGH) return null;
+  return { value: Number(exact), text: exact.toString() };
+}

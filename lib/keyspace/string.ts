@@ -14,6 +14,7 @@ import { byteLength, concatBytes, copyValue, decodeUtf8, toBytes, valueText } fr
 import { type Entry, type Keyspace, TYPE_STRING } from './keyspace.ts';
 import { valueBytes } from './memory.ts';
 import {
+  addInt64,
   addLongDouble,
   formatLongDoubleHuman,
   isFiniteLongDouble,
@@ -27,7 +28,6 @@ import { MS_PER_SECOND, optionExpireAt } from './ttl.ts';
 export const STRING_BYTES_MAX = 512 * 1024 * 1024;
 
 const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 
 // -----------------------------------------------------------------------------------------------
 // Helpers
@@ -245,21 +245,11 @@ export function incrby(ks: Keyspace, key: string, increment: number | bigint): n
   if (entry !== undefined) text = valueText(stringOf(entry));
   const current = entry === undefined ? 0 : parseInteger(text);
   if (current === null) throw notInteger();
-  let result: number;
-  let resultText: string;
-  const sum = typeof increment === 'number' ? current + increment : Number.NaN;
-  if (Number.isSafeInteger(sum) && Number.isSafeInteger(current)) {
-    result = sum;
-    resultText = String(sum);
-  } else {
-    const exact = (parseInt64(text) as bigint) + BigInt(increment);
-    if (exact < INT64_MIN || exact > INT64_MAX) throw new ReplyError(ErrorText.overflow);
-    result = Number(exact);
-    resultText = exact.toString();
-  }
-  store(ks, key, entry, resultText, true);
+  const sum = addInt64(text, current, increment);
+  if (sum === null) throw new ReplyError(ErrorText.overflow);
+  store(ks, key, entry, sum.text, true);
   ks.propagate(['INCRBY', key, typeof increment === 'bigint' ? increment.toString() : increment]);
-  return result;
+  return sum.value;
 }
 
 /** INCRBYFLOAT: long double arithmetic and formatting exactly as Redis; logs the result as a SET. */
