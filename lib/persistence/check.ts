@@ -40,6 +40,8 @@ export interface FrameDamage {
   kind: 'torn-tail' | 'corrupt';
   /** Which check failed, for people. */
   reason: string;
+  /** For corruption: where the next valid frame starts (a reader may go on from there). */
+  nextValidOffset: number | null;
 }
 
 export interface FrameScan {
@@ -61,16 +63,10 @@ export type FrameVisitor = (bytes: Buffer, payloadStart: number, payloadEnd: num
 /** Why the header is unusable: the file cannot be read at all. */
 export class BadHeaderError extends Error {}
 
-function isFrameKind(kind: number): boolean {
-  return (
-    kind === FRAME_RECORD ||
-    kind === FRAME_BATCH ||
-    kind === FRAME_CLOCK ||
-    kind === FRAME_SNAPSHOT_META ||
-    kind === FRAME_SNAPSHOT_KEY ||
-    kind === FRAME_SNAPSHOT_MORE ||
-    kind === FRAME_SNAPSHOT_END
-  );
+/** The frame kinds each file may hold (§3, §8): anything else is damage. */
+function isFrameKind(kind: number, file: FileKind): boolean {
+  if (file === 'aof') return kind === FRAME_RECORD || kind === FRAME_BATCH || kind === FRAME_CLOCK;
+  return kind === FRAME_SNAPSHOT_META || kind === FRAME_SNAPSHOT_KEY || kind === FRAME_SNAPSHOT_MORE || kind === FRAME_SNAPSHOT_END;
 }
 
 /**
@@ -78,7 +74,12 @@ function isFrameKind(kind: number): boolean {
  * good frames end and what kind of damage (if any) follows. Throws BadHeaderError when the file
  * header is missing or wrong.
  */
-export async function scanFrames(fs: FileSystem, path: string, visit: FrameVisitor | null): Promise<FrameScan> {
+export async function scanFrames(
+  fs: FileSystem,
+  path: string,
+  visit: FrameVisitor | null,
+  options: { from?: number } = {},
+): Promise<FrameScan> {
   const fd = fs.openReadSync(path);
   try {
     const fileBytes = fs.fstatSync(fd).size;
@@ -88,9 +89,11 @@ export async function scanFrames(fs: FileSystem, path: string, visit: FrameVisit
     if (!check.ok) throw new BadHeaderError(check.problem);
 
     let chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-    let chunkStart = FILE_HEADER_BYTES; // file offset of chunk[0]
+    // Frames start after the header, or at `from` (a frame boundary) when the caller goes on there.
+    const first = Math.max(FILE_HEADER_BYTES, options.from ?? FILE_HEADER_BYTES);
+    let chunkStart = first; // file offset of chunk[0]
     let chunkBytes = 0; // valid bytes in chunk
-    let at = FILE_HEADER_BYTES; // file offset of the next frame
+    let at = first; // file offset of the next frame
     let frames = 0;
 
     /** Makes chunk hold file bytes [at, at + bytes) if the file has them. */
@@ -132,7 +135,7 @@ export async function scanFrames(fs: FileSystem, path: string, visit: FrameVisit
           const start = at - chunkStart + FRAME_HEADER_BYTES;
           const end = start + length;
           if (crc32Range(chunk, start, end) !== checksum) problem = 'frame checksum mismatch';
-          else if (!isFrameKind(chunk[start])) problem = `unknown frame kind 0x${chunk[start].toString(16)}`;
+          else if (!isFrameKind(chunk[start], check.kind)) problem = `frame kind 0x${chunk[start].toString(16)} does not belong in this file`;
           else {
             frames++;
             const frameOffset = at;
@@ -144,7 +147,7 @@ export async function scanFrames(fs: FileSystem, path: string, visit: FrameVisit
           }
         }
       }
-      const corrupt = validFrameAfter(fs, fd, at + 1, fileBytes);
+      const corrupt = validFrameAfter(fs, fd, at + 1, fileBytes, check.kind);
       return {
         kind: check.kind,
         version: check.version,
@@ -155,6 +158,7 @@ export async function scanFrames(fs: FileSystem, path: string, visit: FrameVisit
           offset: at,
           kind: corrupt === null ? 'torn-tail' : 'corrupt',
           reason: corrupt === null ? problem : `${problem}, and a valid frame follows at byte ${corrupt}`,
+          nextValidOffset: corrupt,
         },
       };
     }
@@ -168,7 +172,7 @@ export async function scanFrames(fs: FileSystem, path: string, visit: FrameVisit
  * The offset of the first position in [from, fileBytes) where a whole, valid frame starts, or null.
  * Only runs on damage; a torn tail is short, and mid-file damage meets the next real frame soon.
  */
-function validFrameAfter(fs: FileSystem, fd: number, from: number, fileBytes: number): number | null {
+function validFrameAfter(fs: FileSystem, fd: number, from: number, fileBytes: number, file: FileKind): number | null {
   const windowBytes = READ_CHUNK_BYTES;
   const window = Buffer.allocUnsafe(windowBytes + FRAME_HEADER_BYTES);
   for (let base = from; base + FRAME_HEADER_BYTES < fileBytes; base += windowBytes) {
@@ -178,7 +182,7 @@ function validFrameAfter(fs: FileSystem, fd: number, from: number, fileBytes: nu
       if (length === 0 || length > FRAME_PAYLOAD_BYTES_MAX) continue;
       const offset = base + i;
       if (offset + FRAME_HEADER_BYTES + length > fileBytes) continue;
-      if (!isFrameKind(i + FRAME_HEADER_BYTES < read ? window[i + FRAME_HEADER_BYTES] : -1)) continue;
+      if (!isFrameKind(i + FRAME_HEADER_BYTES < read ? window[i + FRAME_HEADER_BYTES] : -1, file)) continue;
       const payload = Buffer.allocUnsafe(length);
       fs.readSync(fd, payload, offset + FRAME_HEADER_BYTES);
       if (crc32Range(payload, 0, length) === window.readUInt32LE(i + 4)) return offset;

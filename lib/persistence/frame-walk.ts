@@ -3,12 +3,10 @@
 // it, so it walks on.
 //
 // Built on scanFrames (check.ts), so "damaged at byte N, torn tail or corruption" means exactly what
-// it means at open. When damage is followed by a valid frame, the walk resumes there by scanning a
-// window of the file: a read-only FileSystem view whose bytes are the file's 16-byte header and then
-// the file from the resume offset on. Offsets handed out (to the visitor, in damages) are always
-// offsets in the real file. Reading only: nothing here writes, truncates or deletes.
+// it means at open. When damage is followed by a valid frame, the walk goes on from that frame
+// (the damage's nextValidOffset). Reading only: nothing here writes, truncates or deletes.
 
-import type { FileStat, FileSystem } from '../fs/fs.ts';
+import type { FileSystem } from '../fs/fs.ts';
 import { type FrameDamage, type FrameVisitor, scanFrames } from './check.ts';
 import { FILE_HEADER_BYTES, type FileKind, type HeaderCheck, checkFileHeader } from './format.ts';
 
@@ -50,36 +48,6 @@ export function readFileHeader(fs: FileSystem, path: string): { header: HeaderCh
 }
 
 /**
- * A view of the file as if it began at `from`: `header` (a copy of the real one) at bytes 0..15,
- * then file byte `from` at view byte 16. Only the calls scanFrames makes are mapped; the view is
- * never written through.
- */
-function windowFs(fs: FileSystem, header: Buffer, from: number): FileSystem {
-  const shift = from - FILE_HEADER_BYTES;
-  return {
-    ...fs,
-    fstatSync: (fd: number): FileStat => {
-      const stat = fs.fstatSync(fd);
-      return { ...stat, size: Math.max(FILE_HEADER_BYTES, stat.size - shift) };
-    },
-    readSync: (fd: number, into: Uint8Array, position: number): number => {
-      if (position >= FILE_HEADER_BYTES) return fs.readSync(fd, into, position + shift);
-      const fromHeader = Math.min(into.byteLength, FILE_HEADER_BYTES - position);
-      into.set(header.subarray(position, position + fromHeader));
-      if (fromHeader === into.byteLength) return fromHeader;
-      return fromHeader + fs.readSync(fd, into.subarray(fromHeader), from);
-    },
-  };
-}
-
-/**
- * scanFrames words mid-file damage as "..., and a valid frame follows at byte N" (check.ts). That
- * offset is where the walk resumes; null if the wording ever changes (the walk then stops at the
- * damage, which is still reported).
- */
-const FOLLOWS = /a valid frame follows at byte (\d+)/;
-
-/**
  * Visits every good frame of the file, in order, including those after damage, and reports every
  * damaged region, also to onDamage as it is met (after the frames before it, before those after).
  * Throws BadHeaderError (check.ts) when the file header is missing or wrong.
@@ -94,36 +62,25 @@ export async function walkFrames(
   let frames = 0;
   let stopped = false;
   let from = FILE_HEADER_BYTES;
-  let header: Buffer | null = null;
   let first: { kind: FileKind; version: number; fileBytes: number; validBytes: number } | null = null;
   for (;;) {
-    const shift = from - FILE_HEADER_BYTES;
-    const view = shift === 0 ? fs : windowFs(fs, header!, from);
     const scan = await scanFrames(
-      view,
+      fs,
       path,
       visit === null
         ? null
         : (bytes, start, end, offset) => {
-            if (visit(bytes, start, end, offset + shift) !== false) return true;
+            if (visit(bytes, start, end, offset) !== false) return true;
             stopped = true;
             return false;
           },
+      { from },
     );
     frames += scan.frames;
-    if (first === null) {
-      first = { kind: scan.kind, version: scan.version, fileBytes: scan.fileBytes, validBytes: scan.validBytes };
-      header = readFileHeader(fs, path).bytes;
-    }
+    first ??= { kind: scan.kind, version: scan.version, fileBytes: scan.fileBytes, validBytes: scan.validBytes };
     if (scan.damage === null || stopped) break;
-    const follows = FOLLOWS.exec(scan.damage.reason);
-    const resumeAt = scan.damage.kind === 'corrupt' && follows !== null ? Number(follows[1]) + shift : null;
-    const damage: WalkDamage = {
-      offset: scan.damage.offset + shift,
-      kind: scan.damage.kind,
-      reason: follows === null ? scan.damage.reason : scan.damage.reason.replace(FOLLOWS, `a valid frame follows at byte ${resumeAt}`),
-      resumeAt,
-    };
+    const resumeAt = scan.damage.kind === 'corrupt' ? scan.damage.nextValidOffset : null;
+    const damage: WalkDamage = { ...scan.damage, resumeAt };
     damages.push(damage);
     onDamage?.(damage);
     if (resumeAt === null || resumeAt <= from) break;

@@ -21,7 +21,9 @@ import type { Keyspace } from '../keyspace/keyspace.ts';
 import { BadHeaderError } from './check.ts';
 import { FILE_HEADER_BYTES } from './format.ts';
 import { type Manifest, MANIFEST_FILE, readManifestSync } from './manifest.ts';
-import { isDataFileName, replayFile } from './recovery.ts';
+import { isAllZero, isDataFileName, ReplayError, replayFile } from './recovery.ts';
+
+export { isAllZero };
 import { loadSnapshotFile } from './snapshot-reader.ts';
 
 export interface LoadProblem {
@@ -55,18 +57,9 @@ export interface ReadOnlyLoad {
 /** The directory holds no store: no manifest, no snapshot, no data file. */
 export class NoStoreError extends Error {}
 
-/** Whether a (small) file holds only zero bytes, as some file systems leave after a power cut. */
-export function isAllZero(fs: FileSystem, path: string): boolean {
-  const size = fs.statSync(path)?.size ?? 0;
-  if (size > 64 * 1024) return false;
-  return fs.readFileSync(path).every((byte) => byte === 0);
-}
-
 /** An error replayFile throws for a frame that decodes badly or does not apply: it has an offset. */
 function replayOffset(error: unknown): number | null {
-  if (!(error instanceof Error) || error instanceof BadHeaderError) return null;
-  const offset = (error as Error & { offset?: unknown }).offset;
-  return typeof offset === 'number' ? offset : null;
+  return error instanceof ReplayError ? error.offset : null;
 }
 
 /**

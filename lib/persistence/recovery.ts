@@ -66,7 +66,8 @@ export function isDataFileName(name: string): boolean {
   return /^appendonly\.\d+\.aof$/.test(name) || /^base\.\d+\.rdb$/.test(name);
 }
 
-class ReplayError extends Error {
+/** A frame that passes its checksum but does not decode or does not apply, at `offset`. */
+export class ReplayError extends Error {
   constructor(
     readonly offset: number,
     message: string,
@@ -177,12 +178,20 @@ export async function recoverSnapshotOnly(fs: FileSystem, dir: string, ks: Keysp
   return info.keys;
 }
 
-/** Whether a (small) file holds only zero bytes, as some file systems leave after a power cut. */
-function isAllZero(fs: FileSystem, path: string): boolean {
-  const size = fs.statSync(path)?.size ?? 0;
-  if (size > 64 * 1024) return false;
-  const bytes = fs.readFileSync(path);
-  return bytes.every((byte) => byte === 0);
+/** Whether a file holds only zero bytes (or none), as some file systems leave after a power cut. */
+export function isAllZero(fs: FileSystem, path: string): boolean {
+  const fd = fs.openReadSync(path);
+  try {
+    const chunk = Buffer.allocUnsafe(64 * 1024);
+    for (let at = 0; ; ) {
+      const read = fs.readSync(fd, chunk, at);
+      if (read === 0) return true;
+      for (let i = 0; i < read; i++) if (chunk[i] !== 0) return false;
+      at += read;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function rewriteHeader(fs: FileSystem, path: string): void {
@@ -300,7 +309,7 @@ export async function recoverDirectory(
         }
         if (!(error instanceof ReplayError)) throw error;
         if (onCorruption === 'truncate' && !error.partial) {
-          scan = { kind: 'aof', version: 1, fileBytes: 0, validBytes: error.offset, frames: 0, records: 0, damage: { offset: error.offset, kind: 'corrupt', reason: error.message } };
+          scan = { kind: 'aof', version: 1, fileBytes: 0, validBytes: error.offset, frames: 0, records: 0, damage: { offset: error.offset, kind: 'corrupt', reason: error.message, nextValidOffset: null } };
         } else {
           throw new CorruptFileError(path, error.offset, error.message, `Run: ${inspectCommand(path)}`);
         }
@@ -335,15 +344,21 @@ export async function recoverDirectory(
       const saved = backup(fs, path);
       const dropped = (fs.statSync(path)?.size ?? damage.offset) - damage.offset;
       truncateFile(fs, path, damage.offset);
-      const droppedFiles = manifest.incrs.slice(index + 1);
+      // Later files may hold records that depended on the dropped ones: they leave the manifest,
+      // but are kept aside under a name no loader reads, never deleted.
+      const stamp = Date.now();
+      const droppedFiles = manifest.incrs.slice(index + 1).map((name) => `${name}.corrupt-${stamp}`);
+      const later = manifest.incrs.slice(index + 1);
       manifest = { base: manifest.base, incrs: manifest.incrs.slice(0, index + 1) };
       writeManifestSync(fs, dir, manifest);
+      later.forEach((name, i) => fs.renameSync(join(dir, name), join(dir, droppedFiles[i])));
+      if (later.length > 0) fs.fsyncDirectorySync(dir);
       warnings.push({
         code: 'corruption-truncated',
         message:
           `${path} is damaged at byte ${damage.offset} (${why}); opened with everything before it as onCorruption: 'truncate' asks. ` +
           `${dropped} bytes cut (the whole file was copied to ${saved} first)` +
-          (droppedFiles.length > 0 ? `; later files no longer loaded: ${droppedFiles.join(', ')}` : ''),
+          (droppedFiles.length > 0 ? `; later files no longer loaded, kept as ${droppedFiles.join(', ')}` : ''),
         file: path,
         bytesDropped: dropped,
       });

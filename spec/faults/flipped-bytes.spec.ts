@@ -77,6 +77,22 @@ test("onCorruption: 'truncate' opens with everything before the damage, loudly, 
   await again.store.close();
 });
 
+test("truncate mode keeps later files aside (renamed), never deletes them", async () => {
+  const dir = temp.path('later');
+  copyDir(log.dir, dir);
+  const { copyFileSync } = await import('node:fs');
+  const { encodeManifest } = await import('../../lib/persistence/manifest.ts');
+  copyFileSync(join(dir, 'appendonly.1.aof'), join(dir, 'appendonly.2.aof'));
+  writeFileSync(join(dir, 'manifest'), encodeManifest({ base: null, incrs: ['appendonly.1.aof', 'appendonly.2.aof'] }));
+  flip(join(dir, 'appendonly.1.aof'), log.sizes[20] + 9);
+  const { store, warnings } = await openCollecting(dir, { clock: log.clock.now, onCorruption: 'truncate' });
+  const kept = readdirSync(dir).filter((name) => name.startsWith('appendonly.2.aof.corrupt-'));
+  assert.is(kept.length, 1, 'the later file was renamed aside');
+  assert.ok(warnings[0].message.includes(kept[0]), warnings[0].message);
+  assert.is(readFileSync(join(dir, kept[0])).length, log.sizes.at(-1), 'whole');
+  await store.close();
+});
+
 test('a flipped bit in the last record is a torn tail: cut with a warning', async () => {
   const dir = temp.path('last');
   copyDir(log.dir, dir);
