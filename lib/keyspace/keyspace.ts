@@ -23,6 +23,8 @@
 
 import type { Arg, Value } from '../types.ts';
 import { lfuInitial, lfuTouched } from './evict.ts';
+import { ReplyError } from '../errors.ts';
+import { KEYS_MAX, KEYS_MAX_MESSAGE } from '../limits.ts';
 import { ENTRY_BYTES, VOLATILE_BYTES, textBytes } from './memory.ts';
 import type { SlotMap } from './slot-map.ts';
 import type { ZSet } from './zset.ts';
@@ -201,6 +203,7 @@ export class Keyspace {
 
   /** Creates key. Requires: key is absent (find() returned undefined). */
   add(key: string, type: ValueType, value: EntryValue, valueBytes: number): Entry {
+    if (this.entries.size >= KEYS_MAX) throw new ReplyError(KEYS_MAX_MESSAGE);
     const entry = new Entry(key, type, value, this.epoch);
     entry.access = ++this.accessTick;
     entry.lfu = lfuInitial(this.lfuClock);

@@ -13,6 +13,9 @@
 // and their numbers are on `free`. Holes are reused before the arrays grow; when the map empties,
 // everything is released.
 
+import { ReplyError } from '../errors.ts';
+import { ELEMENTS_MAX, ELEMENTS_MAX_MESSAGE } from '../limits.ts';
+
 /** In a view's undo log: the element did not exist when the view began. */
 export const ABSENT: unique symbol = Symbol('absent');
 
@@ -72,6 +75,7 @@ export class SlotMap<V> {
       this.values[slot] = value;
       return false;
     }
+    if (this.index.size >= ELEMENTS_MAX) throw new ReplyError(ELEMENTS_MAX_MESSAGE);
     const free = this.free.pop();
     if (free === undefined) {
       if (this.undo !== null) this.remember(key, this.keys.length, ABSENT);

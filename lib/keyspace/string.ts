@@ -24,8 +24,9 @@ import {
 } from './numbers.ts';
 import { MS_PER_SECOND, optionExpireAt } from './ttl.ts';
 
-/** Redis's proto-max-bulk-len default: the largest string APPEND or SETRANGE may build. */
-export const STRING_BYTES_MAX = 512 * 1024 * 1024;
+import { STRING_BYTES_MAX } from '../limits.ts';
+
+export { STRING_BYTES_MAX };
 
 const INT64_MIN = -(2n ** 63n);
 

@@ -64,6 +64,9 @@ export async function loadSnapshotFile(
   let keys = 0;
   let expired = 0;
   const skipped = new Set<string>();
+  // Hashes and sorted sets whose KEY frame carried no elements: MORE frames continue them (only
+  // them: a KEY frame with elements holds its value whole). Value: the KEY frame's offset.
+  const open = new Map<string, number>();
   // Sorted sets are gathered and built at the end in one sorted pass (faster than inserting).
   const zsets = new Map<string, { entry: Entry; members: string[]; scores: number[] }>();
 
@@ -109,11 +112,11 @@ export async function loadSnapshotFile(
               if (expiresAt !== 0) ks.setExpiry(entry, expiresAt);
               if (type === SNAPSHOT_TYPE_ZSET) zsets.set(key, { entry, members: [], scores: [] });
             }
-            readPairs(decoder, ks, key, type, skipped.size > 0 && skipped.has(key), zsets);
-            // A KEY frame that carries elements holds the whole value: build it now.
-            const gathered = type === SNAPSHOT_TYPE_ZSET ? zsets.get(key) : undefined;
-            if (gathered !== undefined && gathered.members.length > 0) {
-              finishZset(ks, key, gathered);
+            const count = readPairs(decoder, ks, key, type, skipped.size > 0 && skipped.has(key), zsets);
+            if (count === 0) open.set(key, offset);
+            else if (type === SNAPSHOT_TYPE_ZSET && !skipped.has(key)) {
+              // A KEY frame that carries elements holds the whole value: build it now.
+              finishZset(ks, key, zsets.get(key)!);
               zsets.delete(key);
             }
           }
@@ -122,8 +125,8 @@ export async function loadSnapshotFile(
           const key = decoder.string();
           const entry = ks.entries.get(key);
           const ignored = skipped.has(key);
-          if (!ignored && (entry === undefined || entry.type !== IN_MEMORY_TYPE[type] || type === SNAPSHOT_TYPE_STRING)) {
-            throw new Error(`more elements for ${JSON.stringify(key)}, which no earlier frame began`);
+          if (!open.has(key) || (!ignored && (entry === undefined || entry.type !== IN_MEMORY_TYPE[type]))) {
+            throw new Error(`more elements for ${JSON.stringify(key)}, which no earlier KEY frame left open`);
           }
           readPairs(decoder, ks, key, type, ignored, zsets);
         } else if (kind === FRAME_SNAPSHOT_END) {
@@ -149,17 +152,19 @@ export async function loadSnapshotFile(
   }
   if (!ended) throw new CorruptFileError(path, scan.fileBytes, 'the snapshot ends without its END frame (incomplete)', options.remedy);
 
-  for (const [key, gathered] of zsets) {
-    if (gathered.members.length === 0) throw new CorruptFileError(path, 0, `sorted set ${JSON.stringify(key)} has no members`, options.remedy);
-    try {
-      finishZset(ks, key, gathered);
-    } catch (error) {
-      throw new CorruptFileError(path, 0, (error as Error).message, options.remedy);
-    }
-  }
-  for (const entry of ks.entries.values()) {
-    if (entry.type === TYPE_HASH && (entry.value as HashValue).size === 0) {
-      throw new CorruptFileError(path, 0, `hash ${JSON.stringify(entry.key)} has no fields`, options.remedy);
+  // Values continued in MORE frames are complete now; errors name their KEY frame.
+  for (const [key, keyOffset] of open) {
+    if (skipped.has(key)) continue;
+    const gathered = zsets.get(key);
+    if (gathered !== undefined) {
+      if (gathered.members.length === 0) throw new CorruptFileError(path, keyOffset, `sorted set ${JSON.stringify(key)} has no members`, options.remedy);
+      try {
+        finishZset(ks, key, gathered);
+      } catch (error) {
+        throw new CorruptFileError(path, keyOffset, (error as Error).message, options.remedy);
+      }
+    } else if ((ks.entries.get(key)!.value as HashValue).size === 0) {
+      throw new CorruptFileError(path, keyOffset, `hash ${JSON.stringify(key)} has no fields`, options.remedy);
     }
   }
   const info = meta as { createdMs: number; version: string } | null;
@@ -179,6 +184,7 @@ function finishZset(ks: Keyspace, key: string, gathered: { entry: Entry; members
   ks.resize(gathered.entry, zsetBytes(zset, gathered.members) - ZSET_BYTES);
 }
 
+/** Reads a frame's elements into the value; returns how many there were. */
 function readPairs(
   decoder: PayloadDecoder,
   ks: Keyspace,
@@ -186,7 +192,7 @@ function readPairs(
   type: number,
   ignored: boolean,
   zsets: Map<string, { entry: Entry; members: string[]; scores: number[] }>,
-): void {
+): number {
   const count = decoder.varint();
   if (type === SNAPSHOT_TYPE_HASH) {
     const entry = ks.entries.get(key);
@@ -211,6 +217,7 @@ function readPairs(
       gathered!.scores.push(score);
     }
   }
+  return count;
 }
 
 /**
