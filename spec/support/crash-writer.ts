@@ -40,7 +40,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { open, type AppendFsync, type Store, type StoreWarning } from '../../lib/index.ts';
-import { LOCK_DIR, LOCK_STALE_MS } from '../../lib/persistence/lock.ts';
+import { LOCK_DIR } from '../../lib/persistence/lock.ts';
 
 // -------------------------------------------------------------------------------------------------
 // The op sequence
@@ -330,13 +330,6 @@ export interface CycleResult {
   openMs: number;
   /** From the kill to open(dir) resolving. */
   sinceKillMs: number;
-  /**
-   * When the dead writer's lock would have turned stale by itself (its mtime + LOCK_STALE_MS), in ms
-   * after the kill; NaN if it left no lock. A known-dead owner is taken over before that.
-   */
-  staleAfterKillMs: number;
-  /** How long after the lock turned stale open(dir) resolved: lock.ts's polling plus our own lag. */
-  openLateMs: number;
   /** The pid LOCK.owner named after the kill (the dead child's, when all is well). */
   lockOwnerPid: number | null;
   childPid: number;
@@ -407,7 +400,6 @@ export async function crashCycle(options: CycleOptions): Promise<CycleResult> {
   if (!stillRunning) problems.push(`the writer exited on its own before the kill:\n${report.stderr}`);
   child.kill('SIGKILL');
   const killedAt = performance.now();
-  const killedAtMs = Date.now();
   const exit = await closed; // stdout drained: every line the child wrote is in `report`
   if (stillRunning && exit.signal !== 'SIGKILL') problems.push(`the writer ended with ${exit.signal ?? exit.code}, not SIGKILL`);
   const lockOwnerPid = readLockOwnerPid(options.dir);
@@ -435,7 +427,6 @@ export async function crashCycle(options: CycleOptions): Promise<CycleResult> {
     actual = new Map([['(open failed)', String(error)]]);
   }
   const opened = performance.now();
-  const openedAtMs = Date.now();
 
   // The child can have run at most one op past its last report (the one it was in when killed).
   const maxN = reportedOps + 1;
@@ -474,8 +465,6 @@ export async function crashCycle(options: CycleOptions): Promise<CycleResult> {
     opsPerSecond,
     openMs: opened - openStarted,
     sinceKillMs: opened - killedAt,
-    staleAfterKillMs: lockMtimeMs + LOCK_STALE_MS - killedAtMs,
-    openLateMs: openedAtMs - (lockMtimeMs + LOCK_STALE_MS),
     lockOwnerPid,
     childPid: child.pid ?? -1,
     warnings,
