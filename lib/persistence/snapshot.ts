@@ -47,6 +47,8 @@ export const SNAPSHOT_SLICE_MS = 1;
 export const SNAPSHOT_BUSY_SHARE = 0.2;
 /** Event-loop utilization (outside our slices) above which the app counts as busy. */
 export const SNAPSHOT_BUSY_UTILIZATION = 0.5;
+/** Slice length while the app leaves the loop idle (no request waits on it then). */
+export const SNAPSHOT_IDLE_SLICE_MS = 8;
 /** Bytes to gather before handing them to an async write. */
 export const SNAPSHOT_WRITE_BYTES = 256 * 1024;
 /** Memory held per key pushed by a write, and per element recorded in a view's undo log. */
@@ -285,19 +287,33 @@ export class SnapshotWriter implements MutationObserver {
 }
 
 /**
- * Waits between slices. The app gets the event loop for at least (1 - share) / share times the
- * slice it just waited through, so while it is busy a snapshot takes at most SNAPSHOT_BUSY_SHARE of
- * the loop; the wait is cut short as soon as the loop turns out idle (little work besides ours), so
- * an idle app lets the snapshot run nearly flat out.
+ * Shares the event loop between a background job and the app. After each slice it sleeps one timer
+ * tick: if the loop idled through it, the app has nothing to do and the job goes on at once, with
+ * longer slices. If the app kept the loop busy, the job sleeps until its work is at most
+ * SNAPSHOT_BUSY_SHARE of the time since it started (one sleep, not a poll), with 1 ms slices, so a
+ * busy app keeps at least 80% of the loop and its requests wait at most about a slice.
  */
-async function yieldToApp(sliceTookMs: number): Promise<void> {
-  const waitMs = (sliceTookMs * (1 - SNAPSHOT_BUSY_SHARE)) / SNAPSHOT_BUSY_SHARE;
-  const started = performance.now();
-  const before = performance.eventLoopUtilization();
-  await new Promise((resolve) => setImmediate(resolve));
-  while (performance.now() - started < waitMs) {
+class Pacer {
+  private workMs = 0;
+  private readonly started = performance.now();
+  /** The next slice's length: short while the app is busy, longer while it is idle. */
+  sliceMs: number;
+
+  constructor(private readonly busySliceMs: number) {
+    this.sliceMs = busySliceMs;
+  }
+
+  async between(sliceTookMs: number): Promise<void> {
+    this.workMs += sliceTookMs;
+    const before = performance.eventLoopUtilization();
     await new Promise((resolve) => setTimeout(resolve, 1));
-    if (performance.eventLoopUtilization(before).utilization < SNAPSHOT_BUSY_UTILIZATION) return;
+    if (performance.eventLoopUtilization(before).utilization < SNAPSHOT_BUSY_UTILIZATION) {
+      this.sliceMs = SNAPSHOT_IDLE_SLICE_MS;
+      return;
+    }
+    this.sliceMs = this.busySliceMs;
+    const deficitMs = this.workMs / SNAPSHOT_BUSY_SHARE - (performance.now() - this.started);
+    if (deficitMs > 0) await new Promise((resolve) => setTimeout(resolve, deficitMs));
   }
 }
 
@@ -342,11 +358,11 @@ export async function writeSnapshotFile(
     const header = encodeFileHeader('snapshot');
     fs.writeSync(fd, header, 0);
     position = header.byteLength;
-    const sliceMs = options.sliceMs ?? SNAPSHOT_SLICE_MS;
+    const pacer = new Pacer(options.sliceMs ?? SNAPSHOT_SLICE_MS);
     let done = false;
     while (!done) {
       const sliceStarted = performance.now();
-      done = writer.step(sliceStarted + sliceMs);
+      done = writer.step(sliceStarted + pacer.sliceMs);
       const sliceTook = performance.now() - sliceStarted;
       if (writer.encoder.length >= SNAPSHOT_WRITE_BYTES || (done && writer.encoder.length > 0)) {
         const bytes = writer.encoder.take();
@@ -355,7 +371,7 @@ export async function writeSnapshotFile(
       }
       if (!done) {
         if (options.betweenSlices !== undefined) await options.betweenSlices();
-        else await yieldToApp(sliceTook);
+        else await pacer.between(sliceTook);
       }
     }
     await fs.fdatasync(fd);
