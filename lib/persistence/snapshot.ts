@@ -289,13 +289,12 @@ export class SnapshotWriter implements MutationObserver {
 /**
  * Shares the event loop between a background job and the app. After each slice it sleeps one timer
  * tick: if the loop idled through it, the app has nothing to do and the job goes on at once, with
- * longer slices. If the app kept the loop busy, the job sleeps until its work is at most
- * SNAPSHOT_BUSY_SHARE of the time since it started (one sleep, not a poll), with 1 ms slices, so a
- * busy app keeps at least 80% of the loop and its requests wait at most about a slice.
+ * longer slices. If the app kept the loop busy, the job sleeps long enough that its last slice is at
+ * most SNAPSHOT_BUSY_SHARE of the time (one sleep, not a poll), with 1 ms slices, so a busy app
+ * keeps at least 80% of the loop and its requests wait at most about a slice. The budget is per
+ * slice, not over the whole job: a moment of load never makes the job owe a long sleep.
  */
 class Pacer {
-  private workMs = 0;
-  private readonly started = performance.now();
   /** The next slice's length: short while the app is busy, longer while it is idle. */
   sliceMs: number;
 
@@ -304,16 +303,16 @@ class Pacer {
   }
 
   async between(sliceTookMs: number): Promise<void> {
-    this.workMs += sliceTookMs;
     const before = performance.eventLoopUtilization();
+    const tickStarted = performance.now();
     await new Promise((resolve) => setTimeout(resolve, 1));
     if (performance.eventLoopUtilization(before).utilization < SNAPSHOT_BUSY_UTILIZATION) {
       this.sliceMs = SNAPSHOT_IDLE_SLICE_MS;
       return;
     }
     this.sliceMs = this.busySliceMs;
-    const deficitMs = this.workMs / SNAPSHOT_BUSY_SHARE - (performance.now() - this.started);
-    if (deficitMs > 0) await new Promise((resolve) => setTimeout(resolve, deficitMs));
+    const restMs = (sliceTookMs * (1 - SNAPSHOT_BUSY_SHARE)) / SNAPSHOT_BUSY_SHARE - (performance.now() - tickStarted);
+    if (restMs > 0) await new Promise((resolve) => setTimeout(resolve, restMs));
   }
 }
 
@@ -359,21 +358,28 @@ export async function writeSnapshotFile(
     fs.writeSync(fd, header, 0);
     position = header.byteLength;
     const pacer = new Pacer(options.sliceMs ?? SNAPSHOT_SLICE_MS);
+    // One write in flight while the next slice runs: the disk and the walk overlap.
+    let writing: Promise<void> = Promise.resolve();
     let done = false;
     while (!done) {
       const sliceStarted = performance.now();
       done = writer.step(sliceStarted + pacer.sliceMs);
       const sliceTook = performance.now() - sliceStarted;
       if (writer.encoder.length >= SNAPSHOT_WRITE_BYTES || (done && writer.encoder.length > 0)) {
+        await writing;
         const bytes = writer.encoder.take();
-        await fs.write(fd, bytes, position);
+        const at = position;
         position += bytes.byteLength;
+        writing = fs.write(fd, bytes, at);
+        // A failure surfaces at the next await; until then nothing else waits on it.
+        writing.catch(() => {});
       }
       if (!done) {
         if (options.betweenSlices !== undefined) await options.betweenSlices();
         else await pacer.between(sliceTook);
       }
     }
+    await writing;
     await fs.fdatasync(fd);
     fs.closeSync(fd);
     fd = -1;
