@@ -40,6 +40,13 @@ const storeGet = measure('GET (typed)', N, () => {
 });
 report(storeGet, mapGet, { ratio: 0.5 });
 report(storeGet, lruGet);
+// Eviction metadata on the read path: the same GETs with an LFU policy (a counter update per read).
+store.configSet({ 'maxmemory-policy': 'allkeys-lfu' });
+const lfuGet = measure('GET (typed, allkeys-lfu)', N, () => {
+  for (let i = 0; i < N; i++) sink += (store.get(probes[i]) as string).length;
+});
+report(lfuGet, mapGet, { ratio: 0.5 });
+store.configSet({ 'maxmemory-policy': 'noeviction' });
 const callGet = measure("GET (call('GET'))", N, () => {
   for (let i = 0; i < N; i++) sink += (store.call('GET', probes[i]) as string).length;
 });

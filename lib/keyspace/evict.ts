@@ -59,10 +59,11 @@ export function lfuDecayed(field: number, minutes: number, decayMinutes: number)
 
 /** One access: decay, then the logarithmic increment (harder the higher the counter). */
 export function lfuTouched(field: number, minutes: number, decayMinutes: number, logFactor: number): number {
-  let counter = lfuDecayed(field, minutes, decayMinutes);
+  // Most accesses fall in the minute of the last one: no decay to compute.
+  let counter = field >>> 8 === minutes ? field & 0xff : lfuDecayed(field, minutes, decayMinutes);
   if (counter < LFU_COUNTER_MAX) {
     const base = counter > LFU_INIT_VAL ? counter - LFU_INIT_VAL : 0;
-    if (Math.random() < 1 / (base * logFactor + 1)) counter++;
+    if (Math.random() * (base * logFactor + 1) < 1) counter++;
   }
   return (minutes << 8) | counter;
 }

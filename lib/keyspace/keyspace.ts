@@ -223,10 +223,10 @@ export class Keyspace {
 
   /**
    * Replaces an existing key's value (and type) in place, keeping its slot; the TTL is cleared
-   * unless keepTtl, as Redis's SET does.
+   * unless keepTtl, as Redis's SET does. Requires: entry from lookupWrite() (the snapshot has seen
+   * the change coming).
    */
   overwrite(entry: Entry, type: ValueType, value: EntryValue, valueBytes: number, keepTtl: boolean): void {
-    this.beforeMutate(entry);
     if (!keepTtl && entry.expiresAt !== 0) this.clearExpiry(entry);
     entry.type = type;
     entry.value = value;
