@@ -774,7 +774,6 @@ export class Store extends EventEmitter {
 
   // ---------------------------------------------------------------------------------------------
   // Hashes
-  // @@HASH-METHODS@@
 
   /** HSET: sets fields from an object, a Map or [field, value] pairs; returns how many are new. */
   hset(key: string, fields: hashes.HashFields): number {
@@ -888,7 +887,6 @@ export class Store extends EventEmitter {
 
   // ---------------------------------------------------------------------------------------------
   // Sorted sets
-  // @@ZSET-METHODS@@
   // Scores are numbers (±Infinity allowed, NaN refused). Score bounds (zsets.ScoreBound) are a
   // number (inclusive) or Redis's text: '(1.5' exclusive, '-inf', '+inf'. Lex bounds
   // (zsets.LexBound) are Redis's: '[a' inclusive, '(a' exclusive, '-' and '+' for the ends; lex
