@@ -30,6 +30,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkArity, findCommand } from '../lib/commands.ts';
 import { StoreLockedError } from '../lib/errors.ts';
+import { copyFileDurably } from '../lib/fs/copy-file.ts';
 import type { FileSystem } from '../lib/fs/fs.ts';
 import { nodeFs } from '../lib/fs/node-fs.ts';
 import { compileGlob } from '../lib/keyspace/glob.ts';
@@ -1784,25 +1785,7 @@ function planLines(plan: FixPlan, yes: boolean, stamp: number): string[] {
 /** Copies a file next to itself and syncs the copy and the directory: the backup comes first. */
 function backupFile(fs: FileSystem, path: string, stamp: number): string {
   const target = `${path}.bak-${stamp}`;
-  const source = fs.openReadSync(path);
-  try {
-    const fd = fs.createSync(target);
-    try {
-      const chunk = Buffer.allocUnsafe(1024 * 1024);
-      for (let at = 0; ; ) {
-        const read = fs.readSync(source, chunk, at);
-        if (read === 0) break;
-        fs.writeSync(fd, chunk.subarray(0, read), at);
-        at += read;
-      }
-      fs.fdatasyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } finally {
-    fs.closeSync(source);
-  }
-  fs.fsyncDirectorySync(dirname(path));
+  copyFileDurably(fs, path, target);
   return target;
 }
 

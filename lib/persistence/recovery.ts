@@ -16,9 +16,10 @@
 // Replay runs each record through the command table with the keyspace in loading mode: nothing
 // expires and nothing is logged while the log is read back.
 
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { checkArity, findCommand } from '../commands.ts';
 import { CorruptFileError } from '../errors.ts';
+import { copyFileDurably } from '../fs/copy-file.ts';
 import type { FileSystem } from '../fs/fs.ts';
 import type { Keyspace } from '../keyspace/keyspace.ts';
 import type { Arg } from '../types.ts';
@@ -138,31 +139,8 @@ export async function replayFile(fs: FileSystem, path: string, ks: Keyspace): Pr
 /** Copies a file next to itself before a repair, so cut bytes can still be recovered by hand. */
 function backup(fs: FileSystem, path: string): string {
   const target = `${path}.corrupt-${Date.now()}`;
-  copyFileSync(fs, path, target);
+  copyFileDurably(fs, path, target);
   return target;
-}
-
-/** Copies a file and syncs the copy (adopting a snapshot as a base). */
-function copyFileSync(fs: FileSystem, from: string, to: string): void {
-  const source = fs.openReadSync(from);
-  try {
-    const fd = fs.createSync(to);
-    try {
-      const chunk = Buffer.allocUnsafe(1024 * 1024);
-      for (let at = 0; ; ) {
-        const read = fs.readSync(source, chunk, at);
-        if (read === 0) break;
-        fs.writeSync(fd, chunk.subarray(0, read), at);
-        at += read;
-      }
-      fs.fdatasyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } finally {
-    fs.closeSync(source);
-  }
-  fs.fsyncDirectorySync(dirname(to));
 }
 
 /** Loads the snapshot-only layout (appendonly off): the latest snapshot, if there is one. */
@@ -255,7 +233,7 @@ export async function recoverDirectory(
     // A store that kept only snapshots until now: its latest snapshot becomes the AOF's base.
     if (fs.statSync(join(dir, snapshotName)) !== null) {
       const base = baseFileName(1);
-      copyFileSync(fs, join(dir, snapshotName), join(dir, base));
+      copyFileDurably(fs, join(dir, snapshotName), join(dir, base));
       manifest = { base, incrs: [] };
       warnings.push({ code: 'snapshot-adopted', message: `${join(dir, snapshotName)} was loaded and kept as the base of the new append-only file` });
     }

@@ -12,21 +12,10 @@ import { type CacheStats, createCache } from '../../lib/cache/cache.ts';
 import { stringCodec } from '../../lib/cache/codec.ts';
 import { earlyRefreshProbability, shouldRefreshEarly } from '../../lib/cache/xfetch.ts';
 import { FakeClock } from '../support/model.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 
 const BASE_SEED = Number(process.env.SEED ?? 1);
 if (process.env.SEED !== undefined) fc.configureGlobal({ seed: BASE_SEED });
-
-/** mulberry32: a small seeded generator, [0, 1). */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -61,7 +50,7 @@ test('the refresh probability: e^-1 one delta before expiry, 1 at expiry, 0 with
 });
 
 test('empirically, a read one delta before expiry refreshes with probability near e^-1', () => {
-  const random = seeded(BASE_SEED);
+  const random = seededRandom(BASE_SEED);
   let refreshed = 0;
   const reads = 20_000;
   for (let i = 0; i < reads; i++) if (shouldRefreshEarly(900, 1000, 100, 1, random)) refreshed++;
@@ -94,7 +83,7 @@ async function hotKey(options: { seed: number; earlyRefresh: boolean; durationMs
   const { seed, earlyRefresh, durationMs = 10_000, ttlMs = 1000, loadMs = 100, stepMs = 10, readsPerStep = 5 } = options;
   const clock = new FakeClock();
   const store = await open(undefined, { clock: clock.now, activeExpiry: false });
-  const cache = createCache(store, { prefix: 'hot:', ttlMs, codec: stringCodec(), earlyRefresh: earlyRefresh ? { beta: 1 } : false, random: seeded(seed) });
+  const cache = createCache(store, { prefix: 'hot:', ttlMs, codec: stringCodec(), earlyRefresh: earlyRefresh ? { beta: 1 } : false, random: seededRandom(seed) });
   const pending: Array<{ finishAtMs: number; finish: () => void }> = [];
   let calls = 0;
   let running = 0;
@@ -179,7 +168,7 @@ test('a larger beta refreshes earlier, so more loads in the same time', async ()
   const store = await open(undefined, { clock: clock.now, activeExpiry: false });
   const gaps: Record<string, number[]> = {};
   for (const beta of [1, 4]) {
-    const cache = createCache(store, { prefix: `b${beta}:`, ttlMs: 10_000, codec: stringCodec(), earlyRefresh: { beta }, random: seeded(BASE_SEED) });
+    const cache = createCache(store, { prefix: `b${beta}:`, ttlMs: 10_000, codec: stringCodec(), earlyRefresh: { beta }, random: seededRandom(BASE_SEED) });
     gaps[beta] = [];
     for (let round = 0; round < 50; round++) {
       await cache.get('k', async () => {

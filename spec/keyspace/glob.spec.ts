@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { connect, createServer, type Socket } from 'node:net';
 import { compileGlob, globMatch } from '../../lib/keyspace/glob.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Oracle 1: stringmatchlen_impl() ported statement by statement. Out-of-range reads return
@@ -130,17 +131,6 @@ function redisKeysMatch(pattern: string, text: string, nocase = false): boolean 
   return stringmatchlenImpl(p, 0, p.length, s, 0, s.length, nocase, { value: false });
 }
 
-/** Deterministic PRNG (mulberry32) so a failing random case reproduces. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomString(random: () => number, alphabet: string[], maxLength: number): string {
   const length = Math.floor(random() * (maxLength + 1));

@@ -8,6 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { ZSetIndex, compareMembers, type ZSetCursor } from '../../lib/keyspace/zset-index.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 
 // Reference order: code points, one by one (what UTF-8 bytes give, and WTF-8 for lone surrogates).
 function referenceCompare(a: string, b: string): number {
@@ -305,21 +306,9 @@ test('the random sequences reached deep trees and collapsed roots', () => {
 
 // ---- larger trees -------------------------------------------------------------------------
 
-// A small deterministic PRNG so the big tests are reproducible without fast-check's overhead.
-function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test('deep trees: grow, range-delete in chunks, shrink to one leaf', () => {
   for (const [leafCapacity, branchCapacity] of [[4, 4], [5, 4], [8, 6], [64, 64]]) {
-    const random = rng(leafCapacity * 31 + branchCapacity);
+    const random = seededRandom(leafCapacity * 31 + branchCapacity);
     const index = new ZSetIndex({ leafCapacity, branchCapacity });
     let model: Pair[] = [];
     for (let i = 0; i < 3000; i++) {
@@ -369,14 +358,14 @@ test('ascending and descending runs fill their leaves instead of leaving them ha
     for (let r = 0; r < 2000; r += 101) assert.is(index.scoreAt(r), direction === 1 ? r : r - 1999);
   }
   // Random order fills leaves to the usual ~70%.
-  const random = rng(7);
+  const random = seededRandom(7);
   const index = new ZSetIndex({ leafCapacity: 8, branchCapacity: 4 });
   for (let i = 0; i < 2000; i++) index.insert(random(), 'm');
   assert.ok(index.capacity / index.size < 1.8, `${index.capacity} slots for ${index.size} pairs`);
 });
 
 test('memory follows the set down: mass deletes compact the pools', () => {
-  const random = rng(11);
+  const random = seededRandom(11);
   const index = new ZSetIndex({ leafCapacity: 8, branchCapacity: 4 });
   const pairs: Pair[] = [];
   for (let i = 0; i < 5000; i++) pairs.push([random(), `m${i}`]);

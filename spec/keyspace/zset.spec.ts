@@ -22,6 +22,7 @@ import type { ZSet } from '../../lib/keyspace/zset.ts';
 import type { Arg, Reply } from '../../lib/types.ts';
 import { startRedis, type OracleReply } from '../support/redis-oracle.ts';
 import { dumpStore } from '../support/model.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 
 const SEED = process.env.ZSET_SEED === undefined ? 20240607 : Number(process.env.ZSET_SEED);
 
@@ -1015,16 +1016,9 @@ test('ZSCAN returns every member present for the whole scan, under inserts, dele
 // ---------------------------------------------------------------------------------------------
 // 4: differential against redis-server
 
-/** A small seeded generator (mulberry32), so a failing sequence can be replayed from its seed. */
+/** Picks from a seeded sequence, so a failing run can be replayed from its seed. */
 function randomSource(seed: number): { int: (n: number) => number; pick: <T>(items: readonly T[]) => T; chance: (p: number) => boolean } {
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const int = (n: number): number => Math.floor(next() * n);
   return { int, pick: (items) => items[int(items.length)], chance: (p) => next() < p };
 }
