@@ -143,12 +143,7 @@ function scanStrtod(text: string, start: number): number {
       while (j < length && hexDigitValue(text.charCodeAt(j)) >= 0) { j++; hexDigits++; }
     }
     if (hexDigits === 0) return SCAN_INVALID;
-    if (j < length && (text.charCodeAt(j) | 0x20) === 112 /* p */) {
-      j++;
-      if (j < length && (text.charCodeAt(j) === CODE_MINUS || text.charCodeAt(j) === CODE_PLUS)) j++;
-      if (j >= length || !isDigit(text.charCodeAt(j))) return SCAN_INVALID;
-      while (j < length && isDigit(text.charCodeAt(j))) j++;
-    }
+    if (j < length && (text.charCodeAt(j) | 0x20) === 112 /* p */) j = skipExponent(text, j + 1);
     return j === length ? SCAN_HEX : SCAN_INVALID;
   }
 
@@ -193,14 +188,19 @@ function scanStrtod(text: string, start: number): number {
     }
   }
   if (mantissaDigits === 0) return SCAN_INVALID;
-  if (j < length && (text.charCodeAt(j) | 0x20) === 101 /* e */) {
-    j++;
-    if (j < length && (text.charCodeAt(j) === CODE_MINUS || text.charCodeAt(j) === CODE_PLUS)) j++;
-    if (j >= length || !isDigit(text.charCodeAt(j))) return SCAN_INVALID;
-    while (j < length && isDigit(text.charCodeAt(j))) j++;
-  }
+  if (j < length && (text.charCodeAt(j) | 0x20) === 101 /* e */) j = skipExponent(text, j + 1);
   if (j !== length) return SCAN_INVALID;
   return nonzero ? SCAN_DECIMAL : SCAN_DECIMAL_ZERO;
+}
+
+// The index after an exponent's optional sign and digits starting at `at` (just past the 'e' or
+// 'p'), or -1 when there is no digit: "1e" and "0x1p+" are invalid.
+function skipExponent(text: string, at: number): number {
+  const length = text.length;
+  if (at < length && (text.charCodeAt(at) === CODE_MINUS || text.charCodeAt(at) === CODE_PLUS)) at++;
+  if (at >= length || !isDigit(text.charCodeAt(at))) return -1;
+  while (at < length && isDigit(text.charCodeAt(at))) at++;
+  return at;
 }
 
 /** Reads a decimal exponent's digits, saturating far outside any float's range. */
