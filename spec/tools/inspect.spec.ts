@@ -296,12 +296,7 @@ test('mid-file corruption: verify names the offset open() refuses at; fix keeps 
     copyDir(log.dir, dir);
     const file = join(dir, 'appendonly.1.aof');
     flip(file, offset, offset % 8);
-    const probe = temp.path('probe');
-    copyDir(dir, probe);
-    const refused = await openCollecting(probe, { clock: log.clock.now }).then(
-      () => null,
-      (error: unknown) => error,
-    );
+    const refused = await refusalOfCopy(dir, { clock: log.clock.now });
     assert.instance(refused, CorruptFileError);
     const report = await inspectJson(1, 'verify', dir);
     const [problem] = report.problems;
@@ -367,12 +362,7 @@ test('a frame that passes its checksum but does not replay is corruption at its 
   const bytes = readFileSync(file);
   const at = log.sizes[9];
   writeFileSync(file, Buffer.concat([bytes.subarray(0, at), encoder.take(), bytes.subarray(at)]));
-  const probe = temp.path('probe');
-  copyDir(dir, probe);
-  const refused = await openCollecting(probe, { clock: log.clock.now }).then(
-    () => null,
-    (error: unknown) => error,
-  );
+  const refused = await refusalOfCopy(dir, { clock: log.clock.now });
   assert.instance(refused, CorruptFileError);
   const report = await inspectJson(1, 'verify', dir);
   assert.is(report.problems[0].offset, (refused as CorruptFileError).offset);
@@ -537,9 +527,7 @@ test('repeated keys and elements in a snapshot are found, with the offset of the
 
 test('dump of a directory equals the keyspace open() loads from it', async () => {
   await each([log.dir, rewritten, snapshotOnly], async (dir) => {
-    const probe = temp.path('probe');
-    copyDir(dir, probe);
-    const { store } = await openCollecting(probe, { ...quiet, appendonly: dir !== snapshotOnly });
+    const { store } = await reopenCopy(dir, { ...quiet, appendonly: dir !== snapshotOnly });
     await assertDumpEquals(dir, store);
     await store.close();
   });
@@ -578,10 +566,19 @@ test('dump of a directory equals the keyspace open() loads from it', async () =>
   assert.equal(JSON.parse(strings.stdout), { key: 'bytes', type: 'string', value: { base64: 'AQID/g==' }, expiresAt: null });
 });
 
-async function reopenCopy(dir: string) {
+// Opens a copy, so the directory under test stays as the inspector saw it (open() repairs).
+async function reopenCopy(dir: string, options: Parameters<typeof openCollecting>[1] = quiet) {
   const probe = temp.path('probe');
   copyDir(dir, probe);
-  return openCollecting(probe, quiet);
+  return openCollecting(probe, options);
+}
+
+/** What open() throws on a copy of dir; null when it opens. */
+async function refusalOfCopy(dir: string, options: Parameters<typeof openCollecting>[1]): Promise<unknown> {
+  return reopenCopy(dir, options).then(
+    () => null,
+    (error: unknown) => error,
+  );
 }
 
 test('cat: each record as a command at its byte offset; --from/--to select frames', async () => {

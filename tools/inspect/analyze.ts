@@ -137,19 +137,21 @@ export interface AofReport {
 
 type AofVisitor = (frame: AofFrame, offset: number, frameBytes: number) => boolean | void;
 
+// What both reports start from: the file as it stands, before a byte is read.
+function fileFacts(fs: FileSystem, path: string): { path: string; version: number; fileBytes: number; modifiedMs: number } {
+  const stat = fs.statSync(path);
+  return { path, version: 0, fileBytes: stat?.size ?? 0, modifiedMs: stat?.mtimeMs ?? 0 };
+}
+
 /**
  * Reads an AOF from end to end, past damage: counts, time span, and every problem, classified as
  * scanFrames classifies it (a file-level view: whether a torn tail is allowed here is the
  * directory's question). `visit` sees each frame that decodes; `onProblem` each problem, in order.
  */
 export async function analyzeAof(fs: FileSystem, path: string, visit?: AofVisitor, onProblem?: (problem: FileProblem) => void): Promise<AofReport> {
-  const stat = fs.statSync(path);
   const report: AofReport = {
     kind: 'aof',
-    path,
-    version: 0,
-    fileBytes: stat?.size ?? 0,
-    modifiedMs: stat?.mtimeMs ?? 0,
+    ...fileFacts(fs, path),
     frames: 0,
     loadedFrames: 0,
     records: 0,
@@ -242,13 +244,9 @@ export interface SnapshotReport {
 }
 
 export async function analyzeSnapshot(fs: FileSystem, path: string, now: number, visit?: (frame: SnapshotFrame, offset: number) => void): Promise<SnapshotReport> {
-  const stat = fs.statSync(path);
   const report: SnapshotReport = {
     kind: 'snapshot',
-    path,
-    version: 0,
-    fileBytes: stat?.size ?? 0,
-    modifiedMs: stat?.mtimeMs ?? 0,
+    ...fileFacts(fs, path),
     createdMs: null,
     writtenBy: null,
     keysAtStart: null,

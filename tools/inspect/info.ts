@@ -75,13 +75,14 @@ function snapshotInfoRows(report: SnapshotReport): string[][] {
   ];
 }
 
+// The fields every file's JSON begins with, in this order.
+function fileJsonFields(report: AofReport | SnapshotReport): object {
+  return { path: report.path, kind: report.kind, version: report.version, bytes: report.fileBytes, modified: isoTime(report.modifiedMs) };
+}
+
 function aofJson(report: AofReport): object {
   return {
-    path: report.path,
-    kind: 'aof',
-    version: report.version,
-    bytes: report.fileBytes,
-    modified: isoTime(report.modifiedMs),
+    ...fileJsonFields(report),
     frames: report.frames,
     records: report.records,
     batches: report.batches,
@@ -99,11 +100,7 @@ function aofJson(report: AofReport): object {
 
 function snapshotJson(report: SnapshotReport): object {
   return {
-    path: report.path,
-    kind: 'snapshot',
-    version: report.version,
-    bytes: report.fileBytes,
-    modified: isoTime(report.modifiedMs),
+    ...fileJsonFields(report),
     created: isoTime(report.createdMs),
     createdMs: report.createdMs,
     writtenBy: report.writtenBy,
