@@ -52,6 +52,8 @@ export const nodeFs: FileSystem = {
   mkdirSync: (path) => void fs.mkdirSync(path, { recursive: true }),
   renameSync: (from, to) => fs.renameSync(from, to),
   unlinkSync: (path) => fs.unlinkSync(path),
+  rename: (from, to) => new Promise((resolve, reject) => fs.rename(from, to, (error) => (error ? reject(error) : resolve()))),
+  unlink: (path) => new Promise((resolve, reject) => fs.unlink(path, (error) => (error ? reject(error) : resolve()))),
   readFileSync: (path) => fs.readFileSync(path),
   fsyncDirectory: (path) =>
     new Promise((resolve, reject) =>

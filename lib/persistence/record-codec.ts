@@ -199,6 +199,19 @@ export class FrameEncoder {
     return bytes;
   }
 
+  /**
+   * The encoded bytes so far, without copying, and goes on writing into `spare`: double buffering
+   * for a writer with one write in flight. The returned bytes stay valid until the caller hands
+   * their buffer back as a spare. (A fresh copy per chunk made V8 count hundreds of MB of
+   * short-lived external memory during a snapshot and run full collections for it.)
+   */
+  exchange(spare: Buffer): Buffer {
+    const bytes = this.buffer.subarray(0, this.length);
+    this.buffer = spare;
+    this.length = 0;
+    return bytes;
+  }
+
   /** The encoded bytes so far without copying; valid until the next write. */
   view(): Buffer {
     return this.buffer.subarray(0, this.length);

@@ -358,8 +358,10 @@ export async function writeSnapshotFile(
     fs.writeSync(fd, header, 0);
     position = header.byteLength;
     const pacer = new Pacer(options.sliceMs ?? SNAPSHOT_SLICE_MS);
-    // One write in flight while the next slice runs: the disk and the walk overlap.
+    // One write in flight while the next slice runs: the disk and the walk overlap. Two buffers
+    // take turns: the encoder fills one while the other is being written.
     let writing: Promise<void> = Promise.resolve();
+    let spare: Buffer | null = null;
     let done = false;
     while (!done) {
       const sliceStarted = performance.now();
@@ -367,7 +369,9 @@ export async function writeSnapshotFile(
       const sliceTook = performance.now() - sliceStarted;
       if (writer.encoder.length >= SNAPSHOT_WRITE_BYTES || (done && writer.encoder.length > 0)) {
         await writing;
-        const bytes = writer.encoder.take();
+        const filled = writer.encoder.buffer;
+        const bytes = writer.encoder.exchange(spare ?? Buffer.allocUnsafe(filled.byteLength));
+        spare = filled;
         const at = position;
         position += bytes.byteLength;
         writing = fs.write(fd, bytes, at);
@@ -384,7 +388,8 @@ export async function writeSnapshotFile(
     fs.closeSync(fd);
     fd = -1;
     await options.beforeRename?.();
-    fs.renameSync(temporary, target);
+    // Async: renaming over the previous snapshot frees its blocks inside the call.
+    await fs.rename(temporary, target);
     await fs.fsyncDirectory(dir);
     return { keys: writer.keys, bytes: position, durationMs: performance.now() - started, cowBytes: writer.peakCowBytes };
   } catch (error) {
@@ -397,7 +402,7 @@ export async function writeSnapshotFile(
       }
     }
     try {
-      if (fs.statSync(temporary) !== null) fs.unlinkSync(temporary);
+      if (fs.statSync(temporary) !== null) await fs.unlink(temporary);
     } catch {
       // The temp file is deleted at the next open anyway.
     }

@@ -202,6 +202,20 @@ export class FaultyFs implements FileSystem {
     this.synced.delete(path);
   }
 
+  async rename(from: string, to: string): Promise<void> {
+    this.check('rename', to);
+    await nodeFs.rename(from, to);
+    const size = this.synced.get(from);
+    this.synced.delete(from);
+    if (size !== undefined) this.synced.set(to, size);
+  }
+
+  async unlink(path: string): Promise<void> {
+    this.check('unlink', path);
+    await nodeFs.unlink(path);
+    this.synced.delete(path);
+  }
+
   readFileSync(path: string): Uint8Array {
     this.check('read', path);
     return nodeFs.readFileSync(path);
