@@ -23,8 +23,11 @@ const TABLES = (() => {
 })();
 const [T0, T1, T2, T3, T4, T5, T6, T7] = TABLES;
 
-/** Above this many bytes, zlib's native CRC is faster than the JS loop. */
-const NATIVE_FROM_BYTES = 2048;
+/**
+ * From this many bytes zlib's native CRC is faster than the JS loop (measured per call on this
+ * project's machines: 128 B JS 235 ns / native 285 ns; 256 B 408 / 243; 1 KB 1714 / 530).
+ */
+const NATIVE_FROM_BYTES = 192;
 
 /** CRC-32 of bytes[start..end), equal to zlib.crc32 of that range. */
 export function crc32Range(bytes: Uint8Array, start: number, end: number): number {
