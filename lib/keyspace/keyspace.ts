@@ -26,6 +26,7 @@ import { lfuInitial, lfuTouched } from './evict.ts';
 import { ReplyError } from '../errors.ts';
 import { KEYS_MAX, KEYS_MAX_MESSAGE } from '../limits.ts';
 import { ENTRY_BYTES, VOLATILE_BYTES, textBytes } from './memory.ts';
+import { PackedValue, packedBytes } from './packed.ts';
 import type { SlotMap } from './slot-map.ts';
 import type { ZSet } from './zset.ts';
 import type { ServerHost } from '../server/commands.ts';
@@ -40,7 +41,8 @@ export const TYPE_NAMES = ['string', 'hash', 'zset'] as const;
 export type TypeName = (typeof TYPE_NAMES)[number];
 
 export type HashValue = SlotMap<Value>;
-export type EntryValue = Value | HashValue | ZSet;
+/** A hash or sorted set is a PackedValue from a snapshot load until first use (packed.ts). */
+export type EntryValue = Value | HashValue | ZSet | PackedValue;
 
 export class Entry {
   key: string;
@@ -171,6 +173,7 @@ export class Keyspace {
     }
     this.stats.hits++;
     this.touch(entry);
+    if (entry.type !== TYPE_STRING && entry.value instanceof PackedValue) this.unpack(entry);
     return entry;
   }
 
@@ -187,9 +190,24 @@ export class Keyspace {
   lookupWrite(key: string): Entry | undefined {
     const entry = this.find(key);
     if (entry === undefined) return undefined;
+    // A running snapshot keeps the packed value itself (it is never changed), then the write
+    // goes to the built one.
     this.beforeMutate(entry);
     this.touch(entry);
+    if (entry.type !== TYPE_STRING && entry.value instanceof PackedValue) this.unpack(entry);
     return entry;
+  }
+
+  /**
+   * Builds a packed value (packed.ts) in place, on its first use. Not a change of content: no
+   * version, no record. Its size estimate becomes the built value's.
+   */
+  unpack(entry: Entry): void {
+    const packed = entry.value;
+    if (!(packed instanceof PackedValue)) return;
+    const { value, bytes } = packed.unpack();
+    entry.value = value;
+    this.resize(entry, bytes - packedBytes(packed));
   }
 
   /** Must precede every in-place change of an existing entry. */

@@ -58,6 +58,12 @@ export class FrameEncoder {
     this.buffer = grown;
   }
 
+  /** Bytes kept as a latin1 string (one char per byte), copied back verbatim. */
+  writeLatin1(text: string): void {
+    this.reserve(text.length);
+    this.length += this.buffer.write(text, this.length, 'latin1');
+  }
+
   writeVarint(value: number): void {
     this.reserve(5);
     const buffer = this.buffer;
@@ -244,6 +250,17 @@ export class PayloadDecoder {
 
   get done(): boolean {
     return this.position >= this.end;
+  }
+
+  /** Where the next read starts, an index into the bytes given to reset(). */
+  get offset(): number {
+    return this.position;
+  }
+
+  /** Moves the next read to `offset` (within the payload). */
+  seek(offset: number): void {
+    if (offset > this.end) throw new MalformedPayloadError('payload ends early');
+    this.position = offset;
   }
 
   byte(): number {

@@ -11,6 +11,7 @@ import { CorruptFileError } from '../errors.ts';
 import type { FileSystem } from '../fs/fs.ts';
 import { type Entry, type HashValue, type Keyspace, TYPE_HASH, TYPE_STRING, TYPE_ZSET } from '../keyspace/keyspace.ts';
 import { HASH_BYTES, HASH_FIELD_BYTES, ZSET_BYTES, textBytes, valueBytes } from '../keyspace/memory.ts';
+import { packedBytes } from '../keyspace/packed.ts';
 import { SlotMap } from '../keyspace/slot-map.ts';
 import { type ZSet, zsetBytes, zsetFromPairs, zsetFromSorted } from '../keyspace/zset.ts';
 import { compareMembers } from '../keyspace/zset-index.ts';
@@ -25,6 +26,7 @@ import {
   SNAPSHOT_TYPE_STRING,
   SNAPSHOT_TYPE_ZSET,
 } from './format.ts';
+import { packElements } from './packed-codec.ts';
 import { PayloadDecoder } from './record-codec.ts';
 
 export interface SnapshotInfo {
@@ -102,6 +104,19 @@ export async function loadSnapshotFile(
               if (ks.entries.size === keysBefore) throw new Error(`key ${JSON.stringify(key)} appears twice`);
             }
           } else {
+            // Most hashes and sorted sets load packed, built on first use (keyspace/packed.ts).
+            const elementsAt = decoder.offset;
+            const elements = gone ? 0 : decoder.varint();
+            const packed = elements > 0 ? packElements(bytes, decoder.offset, end, type, elements) : null;
+            if (packed !== null) {
+              const entry = ks.add(key, IN_MEMORY_TYPE[type], packed.value, packedBytes(packed.value));
+              if (ks.entries.size === keysBefore) throw new Error(`key ${JSON.stringify(key)} appears twice`);
+              if (expiresAt !== 0) ks.setExpiry(entry, expiresAt);
+              decoder.seek(packed.end);
+              if (!decoder.done) throw new Error('bytes left over at the end of the frame');
+              return;
+            }
+            decoder.seek(elementsAt);
             if (gone) {
               expired++;
               skipped.add(key);

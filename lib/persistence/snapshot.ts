@@ -22,6 +22,7 @@ import { StorageIOError } from '../errors.ts';
 import type { Entry, EntryValue, HashValue, Keyspace, MutationObserver } from '../keyspace/keyspace.ts';
 import { TYPE_HASH, TYPE_STRING, TYPE_ZSET } from '../keyspace/keyspace.ts';
 import { valueBytes } from '../keyspace/memory.ts';
+import { PackedValue, packedBytes } from '../keyspace/packed.ts';
 import { ABSENT, type SlotMap } from '../keyspace/slot-map.ts';
 import type { ZSet } from '../keyspace/zset.ts';
 import type { Value } from '../types.ts';
@@ -87,6 +88,15 @@ function mapOf(type: number, value: EntryValue): SlotMap<Value> | SlotMap<number
   return type === TYPE_HASH ? (value as HashValue) : (value as ZSet).dict;
 }
 
+/**
+ * What a pushed key holds that would otherwise be garbage: a string value or a packed value (a
+ * hash or sorted set changed in place is counted by its view's undo log instead).
+ */
+function pendingBytes(type: number, value: EntryValue): number {
+  if (type === TYPE_STRING) return PENDING_KEY_BYTES + valueBytes(value as Value);
+  return PENDING_KEY_BYTES + (value instanceof PackedValue ? packedBytes(value) : 0);
+}
+
 function snapshotType(type: number): number {
   return type === TYPE_STRING ? SNAPSHOT_TYPE_STRING : type === TYPE_HASH ? SNAPSHOT_TYPE_HASH : SNAPSHOT_TYPE_ZSET;
 }
@@ -138,8 +148,9 @@ export class SnapshotWriter implements MutationObserver {
     if (entry.version >= this.cut) return;
     // Changed before the walker got here: keep its state as of the start.
     this.pending.push({ key: entry.key, type: entry.type, value: entry.value, expiresAt: entry.expiresAt });
-    this.pendingBytes += PENDING_KEY_BYTES + (entry.type === TYPE_STRING ? valueBytes(entry.value as Value) : 0);
-    if (entry.type !== TYPE_STRING) this.openView(mapOf(entry.type, entry.value), 0);
+    this.pendingBytes += pendingBytes(entry.type, entry.value);
+    // A packed value is never changed in place (packed.ts): the reference is enough.
+    if (entry.type !== TYPE_STRING && !(entry.value instanceof PackedValue)) this.openView(mapOf(entry.type, entry.value), 0);
     this.noteMemory();
   }
 
@@ -183,7 +194,7 @@ export class SnapshotWriter implements MutationObserver {
       const pushed = this.pending.pop();
       if (pushed !== undefined) {
         this.writeKey(pushed.key, pushed.type, pushed.value, pushed.expiresAt, true);
-        this.pendingBytes -= PENDING_KEY_BYTES + (pushed.type === TYPE_STRING ? valueBytes(pushed.value as Value) : 0);
+        this.pendingBytes -= pendingBytes(pushed.type, pushed.value);
         continue;
       }
       const next = this.iterator.next();
@@ -220,6 +231,13 @@ export class SnapshotWriter implements MutationObserver {
     encoder.writeFloat64(expiresAt);
     if (type === TYPE_STRING) {
       encoder.writeArg(value as Value);
+      encoder.close(start);
+      return;
+    }
+    if (value instanceof PackedValue) {
+      // Loaded and not used since: its bytes are already this frame's elements.
+      encoder.writeVarint(value.count);
+      encoder.writeLatin1(value.text);
       encoder.close(start);
       return;
     }

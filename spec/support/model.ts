@@ -38,6 +38,7 @@ export function dumpStore(store: Store, now = store.ks.now()): Record<string, Du
   for (const key of keys) {
     const entry = store.ks.entries.get(key)!;
     if (entry.expiresAt !== 0 && entry.expiresAt <= now) continue;
+    store.ks.unpack(entry); // a value loaded packed (keyspace/packed.ts) is read built
     if (entry.type === TYPE_STRING) {
       out[key] = { type: 'string', value: describeValue(entry.value as Value), expiresAt: entry.expiresAt };
     } else if (entry.type === TYPE_HASH) {
