@@ -233,6 +233,12 @@ function utf8Slice(bytes: Buffer, start: number, end: number): string {
   return (bytes as Buffer & { utf8Slice(start: number, end: number): string }).utf8Slice(start, end);
 }
 
+/** Whether text is ASCII and equal to bytes[start..start + text.length). */
+function equalsAscii(text: string, bytes: Buffer, start: number): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== bytes[start + i]) return false;
+  return true;
+}
+
 /** Thrown by the decoders on bytes that pass the checksum but do not parse (a bug or forgery). */
 export class MalformedPayloadError extends Error {}
 
@@ -297,12 +303,39 @@ export class PayloadDecoder {
   command(): Arg[] {
     const count = this.varint();
     if (count === 0 || count > this.end - this.position) throw new MalformedPayloadError(`bad argument count ${count}`);
-    const name = this.arg();
-    if (typeof name !== 'string') throw new MalformedPayloadError('the record does not start with a command name');
+    const name = this.commandName();
     this.name = name;
     const args: Arg[] = new Array(count - 1);
     for (let i = 0; i < count - 1; i++) args[i] = this.arg();
     return args;
+  }
+
+  /**
+   * Command names seen so far, by length and first and last byte. A log repeats a few names
+   * millions of times; handing back the same string skips a decode, and the command table's lookup
+   * finds its hash already computed.
+   */
+  private readonly names = new Map<number, string>();
+
+  private commandName(): string {
+    const bytes = this.bytes;
+    const start = this.position + 2;
+    const length = bytes[this.position + 1];
+    if (bytes[this.position] === ARG_STRING && length > 0 && length < 0x80 && start + length <= this.end) {
+      const id = (length << 16) | (bytes[start] << 8) | bytes[start + length - 1];
+      const known = this.names.get(id);
+      if (known !== undefined && equalsAscii(known, bytes, start)) {
+        this.position = start + length;
+        return known;
+      }
+      const name = utf8Slice(bytes, start, start + length);
+      this.position = start + length;
+      if (this.names.size < 256 && equalsAscii(name, bytes, start)) this.names.set(id, name);
+      return name;
+    }
+    const name = this.arg();
+    if (typeof name !== 'string') throw new MalformedPayloadError('the record does not start with a command name');
+    return name;
   }
 
   record(): Arg[] {
