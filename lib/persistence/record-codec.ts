@@ -85,7 +85,16 @@ export class FrameEncoder {
     const buffer = this.buffer;
     if (typeof arg === 'string') {
       const units = arg.length;
-      if (units < 128) {
+      if (units >= NATIVE_COPY_UNITS && units < 128) {
+        // Longer ASCII: Buffer's native copy is faster than the loop below (measured: 100 chars
+        // 66 ns vs 254 ns; the loop wins below ~24). Only ASCII writes one byte per unit.
+        if (utf8Write(buffer, arg, this.length + 2) === units) {
+          buffer[this.length] = ARG_STRING;
+          buffer[this.length + 1] = units;
+          this.length += 2 + units;
+          return;
+        }
+      } else if (units < 128) {
         // Most keys and values: short ASCII, copied straight in (ASCII is always well-formed).
         const base = this.length + 2;
         let i = 0;
@@ -226,6 +235,14 @@ export class FrameEncoder {
   clear(): void {
     this.length = 0;
   }
+}
+
+/** Strings from this many UTF-16 units are copied by Buffer's native encoder (see putArg). */
+const NATIVE_COPY_UNITS = 24;
+
+/** Buffer's own UTF-8 encoder without write()'s argument checks; returns the bytes written. */
+function utf8Write(bytes: Buffer, text: string, at: number): number {
+  return (bytes as Buffer & { utf8Write(text: string, at: number): number }).utf8Write(text, at);
 }
 
 /** Buffer's own UTF-8 decoder without toString's argument checks (measured ~10% faster). */
