@@ -22,6 +22,7 @@ import { StorageIOError } from '../errors.ts';
 import type { LogRecord, RecordSink } from '../keyspace/keyspace.ts';
 import { encodeFileHeader } from './format.ts';
 import { FrameEncoder } from './record-codec.ts';
+import { UnsyncedTail } from './unsynced-tail.ts';
 
 export type AppendFsync = 'everysec' | 'always' | 'no';
 
@@ -61,7 +62,7 @@ export class AppendOnlyFile implements RecordSink {
   private size: number;
   private syncedSize: number;
   /** Bytes written since syncedSize, kept to write again if an fsync fails. */
-  private unsynced: Buffer[] = [];
+  private readonly unsynced = new UnsyncedTail();
   private flushScheduled = false;
   private fsyncRunning: Promise<void> | null = null;
   private fsyncStartedMs = 0;
@@ -192,7 +193,7 @@ export class AppendOnlyFile implements RecordSink {
       return false;
     }
     this.size += bytes.byteLength;
-    if (this.policy !== 'no') this.unsynced.push(Buffer.from(bytes));
+    if (this.policy !== 'no') this.unsynced.append(bytes);
     this.encoder.clear();
     if (this.lastError !== null && !this.fsyncFailed) this.recovered();
     return true;
@@ -220,11 +221,11 @@ export class AppendOnlyFile implements RecordSink {
   /** An fdatasync off the main thread covering everything written so far. */
   private startFsync(): Promise<void> {
     const target = this.size;
-    const chunks = this.unsynced.length;
+    const covered = this.unsynced.length;
     this.fsyncStartedMs = Date.now();
     const running = this.fs.fdatasync(this.fd).then(
       () => {
-        this.synced(target, chunks);
+        this.synced(target, covered);
       },
       (error: unknown) => {
         this.fsyncFailed = true;
@@ -250,9 +251,10 @@ export class AppendOnlyFile implements RecordSink {
     }
   }
 
-  private synced(target: number, chunks: number): void {
+  /** An fsync made the file durable up to `target`, which covers the first `covered` kept bytes. */
+  private synced(target: number, covered: number): void {
     this.syncedSize = target;
-    this.unsynced.splice(0, chunks);
+    this.unsynced.drop(covered);
     this.lastFsyncMs = Date.now();
   }
 
@@ -292,11 +294,9 @@ export class AppendOnlyFile implements RecordSink {
   private repairAfterFailedFsync(): boolean {
     try {
       this.fs.truncateSync(this.fd, this.syncedSize);
-      let at = this.syncedSize;
-      for (const chunk of this.unsynced) {
-        this.fs.writeSync(this.fd, chunk, at);
-        at += chunk.byteLength;
-      }
+      const kept = this.unsynced.view();
+      this.fs.writeSync(this.fd, kept, this.syncedSize);
+      const at = this.syncedSize + kept.byteLength;
       this.fs.fdatasyncSync(this.fd);
       this.size = at;
       this.synced(at, this.unsynced.length);
