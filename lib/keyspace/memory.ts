@@ -18,8 +18,11 @@ export const HASH_FIELD_BYTES = 50;
 export const HASH_BYTES = 480;
 /** One sorted-set member in the dict: its Map cell and slot-array cells (its string is counted apart). */
 export const ZSET_MEMBER_BYTES = 50;
-/** One pair slot the ordered index has allocated (a score and a member reference): ZSetIndex.capacity. */
-export const ZSET_INDEX_SLOT_BYTES = 16;
+/**
+ * One slot of the ordered index's pools (ZSetIndex.memorySlots): a score and a member reference, 16
+ * bytes, plus V8's slack in arrays grown by push (measured 24-29 bytes a slot for sets of 100).
+ */
+export const ZSET_INDEX_SLOT_BYTES = 24;
 /** An empty sorted set: its objects, the dict's Map and arrays, the index's pools. */
 export const ZSET_BYTES = 850;
 /** One key in the TTL index. */

@@ -211,13 +211,22 @@ export class ZSetIndex {
     return this.tree.height;
   }
 
-  /**
-   * Pair slots allocated in the leaf pools (>= size): each costs 16 bytes (a score and a member
-   * reference), plus V8's array growth slack and ~1/40 for branches. For memory accounting.
-   */
+  /** Pair slots allocated in the leaf pools (>= size). */
   get capacity(): number {
     const tree = this.tree;
     return tree.height === 0 ? tree.members.length : tree.leafCount.length * tree.leafCap;
+  }
+
+  /**
+   * The pools' size for memory accounting, in leaf-slot units (a score and a member reference):
+   * the leaf slots plus each branch slot counted twice (a separator's score and member, a size and
+   * a child). Branches are ~1/40 of a big tree, but a set of a few hundred members has one or two
+   * branches of branchCap slots each, as big as its leaves.
+   */
+  get memorySlots(): number {
+    const tree = this.tree;
+    if (tree.height === 0) return tree.members.length;
+    return tree.leafCount.length * tree.leafCap + 2 * tree.branchCount.length * tree.branchCap;
   }
 
   /** Requires: the pair is not present; score is not NaN. */

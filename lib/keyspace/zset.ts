@@ -75,7 +75,7 @@ export class ZSet {
 
 /** Estimated bytes of a whole sorted set whose members are `members` (a new or rebuilt set). */
 export function zsetBytes(zset: ZSet, members: readonly string[]): number {
-  let bytes = ZSET_BYTES + zset.index.capacity * ZSET_INDEX_SLOT_BYTES;
+  let bytes = ZSET_BYTES + zset.index.memorySlots * ZSET_INDEX_SLOT_BYTES;
   for (const member of members) bytes += memberBytes(member);
   return bytes;
 }
@@ -402,7 +402,7 @@ function zaddPairs(ks: Keyspace, key: string, pairs: ReadonlyArray<readonly [num
 
   const { dict, index } = zset;
   const record = newRecord(ks, 'ZADD', key);
-  const capacityBefore = index.capacity;
+  const slotsBefore = index.memorySlots;
   let added = 0;
   let updated = 0;
   let processed = 0;
@@ -438,7 +438,7 @@ function zaddPairs(ks: Keyspace, key: string, pairs: ReadonlyArray<readonly [num
       if (record !== null) record.push(stored, member);
     }
   }
-  bytes += (index.capacity - capacityBefore) * ZSET_INDEX_SLOT_BYTES;
+  bytes += (index.memorySlots - slotsBefore) * ZSET_INDEX_SLOT_BYTES;
   if (bytes !== 0) ks.resize(entry, bytes);
   if (added + updated > 0) ks.propagate(record ?? UNHEARD);
   if (incr) return processed > 0 ? result : null;
@@ -503,11 +503,11 @@ export function zincrby(ks: Keyspace, key: string, increment: number, member: st
 
 /**
  * After members were removed in place: deletes the emptied key or shrinks its size estimate by the
- * members' bytes and whatever index slots were given back since `capacityBefore`.
+ * members' bytes and whatever index slots were given back since `slotsBefore`.
  */
-function afterRemoval(ks: Keyspace, entry: Entry, zset: ZSet, bytes: number, capacityBefore: number): void {
+function afterRemoval(ks: Keyspace, entry: Entry, zset: ZSet, bytes: number, slotsBefore: number): void {
   if (zset.size === 0) ks.remove(entry);
-  else ks.resize(entry, -bytes + (zset.index.capacity - capacityBefore) * ZSET_INDEX_SLOT_BYTES);
+  else ks.resize(entry, -bytes + (zset.index.memorySlots - slotsBefore) * ZSET_INDEX_SLOT_BYTES);
 }
 
 /** ZREM: how many of the members existed (and are now gone). */
@@ -518,7 +518,7 @@ export function zrem(ks: Keyspace, key: string, members: readonly string[]): num
   if (entry === undefined) return 0;
   const zset = zsetOf(entry);
   const record = newRecord(ks, 'ZREM', key);
-  const capacityBefore = zset.index.capacity;
+  const slotsBefore = zset.index.memorySlots;
   let removed = 0;
   let bytes = 0;
   for (const member of members) {
@@ -532,7 +532,7 @@ export function zrem(ks: Keyspace, key: string, members: readonly string[]): num
     if (zset.size === 0) break;
   }
   if (removed === 0) return 0;
-  afterRemoval(ks, entry, zset, bytes, capacityBefore);
+  afterRemoval(ks, entry, zset, bytes, slotsBefore);
   ks.propagate(record ?? UNHEARD);
   return removed;
 }
@@ -545,7 +545,7 @@ function removeSpan(ks: Keyspace, key: string, entry: Entry, zset: ZSet, first: 
   if (last < first) return 0;
   const record = newRecord(ks, 'ZREM', key);
   const dict = zset.dict;
-  const capacityBefore = zset.index.capacity;
+  const slotsBefore = zset.index.memorySlots;
   let bytes = 0;
   const removed = zset.index.deleteRankRange(first, last, (score, member) => {
     dict.delete(member);
@@ -554,7 +554,7 @@ function removeSpan(ks: Keyspace, key: string, entry: Entry, zset: ZSet, first: 
     if (popped !== undefined) popped.push([member, score]);
   });
   if (removed === 0) return 0;
-  afterRemoval(ks, entry, zset, bytes, capacityBefore);
+  afterRemoval(ks, entry, zset, bytes, slotsBefore);
   ks.propagate(record ?? UNHEARD);
   return removed;
 }

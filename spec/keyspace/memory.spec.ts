@@ -58,6 +58,24 @@ test('1M sorted-set keys of three members', async () => {
   }));
 });
 
+test('20k hashes of 100 fields and 20k sorted sets of 100 members (a branch per set)', async () => {
+  const K = 20_000;
+  check('hashes of 100', await measure((store, keys) => {
+    for (let i = 0; i < K; i++) {
+      const fields: Record<string, string> = {};
+      for (let j = 0; j < 100; j++) fields[flat(`field${j}`)] = flat(`value ${i} ${j}`);
+      store.hset(keys[i], fields);
+    }
+  }, K));
+  check('sorted sets of 100', await measure((store, keys) => {
+    for (let i = 0; i < K; i++) {
+      const members: Array<[number, string]> = [];
+      for (let j = 0; j < 100; j++) members.push([(i * 7919 + j * 104729) % 1_000_003, flat(`member:${j}`)]);
+      store.zadd(keys[i], members);
+    }
+  }, K));
+});
+
 test('one hash of 1M fields and one sorted set of 1M members', async () => {
   check('big hash', await measure((store) => {
     for (let i = 0; i < N; i += 1000) {
