@@ -2,10 +2,10 @@
 // frame held, and built into its SlotMap / ZSet on first use (Keyspace.unpack, from lookupRead and
 // lookupWrite). Loading a 1M-key mix this way creates one string per value instead of a string per
 // field or member plus the Map and index around them, so a restart costs little more than reading
-// the keys, and values nobody touches stay compact (docs/SNAPSHOTS.md, "Lazy values").
+// the keys, and values nobody touches stay compact (docs/SNAPSHOTS.md, "Loading").
 //
-// A packed value never changes: a write unpacks it first. So it can be shared (COPY), and a
-// snapshot that meets it writes its bytes back unchanged.
+// A packed value never changes: a write unpacks it first. So a snapshot that meets it writes its
+// bytes back unchanged, and one that must keep it as it was keeps the reference.
 
 import type { Value } from '../types.ts';
 import { STRING_HEADER_BYTES } from './memory.ts';
