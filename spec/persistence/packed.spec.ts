@@ -10,8 +10,9 @@ import * as assert from 'uvu/assert';
 import { CorruptFileError, open, type Store } from '../../lib/index.ts';
 import { PackedValue } from '../../lib/keyspace/packed.ts';
 import { encodeFileHeader } from '../../lib/persistence/format.ts';
-import { FrameEncoder } from '../../lib/persistence/record-codec.ts';
-import type { Arg } from '../../lib/types.ts';
+import { FrameEncoder, PayloadDecoder } from '../../lib/persistence/record-codec.ts';
+import { decodeSnapshotFrame } from '../../lib/persistence/snapshot-stream.ts';
+import type { Arg, Value } from '../../lib/types.ts';
 import { tempRoot } from '../support/data-dir.ts';
 import { dumpStore } from '../support/model.ts';
 
@@ -197,6 +198,105 @@ test('forged hashes and sorted sets are refused at open as before, or loaded rig
   assert.equal(store.zrange('z', 0, -1, { withScores: true }), [['a', 0], ['b', 1], ['\u00e9', 1], ['c', 2]]);
   assert.ok(Object.is(store.zscore('z', 'a'), 0), '-0 is stored as 0');
   await store.close();
+});
+
+/** A score as a reply gives it (Redis's text: `inf`, `-inf`, 17 significant digits). */
+const scoreOf = (text: string): number => (text === 'inf' ? Infinity : text === '-inf' ? -Infinity : Number(text));
+
+/** A forged value: mostly well-formed elements, sometimes a wrong tag, count or stray byte. */
+interface Forged {
+  type: 1 | 2;
+  elements: Array<[Arg, Arg | number]>;
+  countDelta: number;
+  stray: { at: number; byte: number } | null;
+}
+
+test('random frames: open() refuses exactly what the inspector decoder finds wrong, and loads the rest as it reads them', async () => {
+  const rarely = <T>(common: fc.Arbitrary<T>, odd: fc.Arbitrary<T>) => fc.oneof({ weight: 12, arbitrary: common }, { weight: 1, arbitrary: odd });
+  const forged: fc.Arbitrary<Forged> = fc.constantFrom<1 | 2>(1, 2).chain((type) =>
+    fc.record({
+      type: fc.constant(type),
+      elements: fc.array(
+        fc.tuple(
+          rarely<Arg>(name, fc.oneof(fc.uint8Array({ maxLength: 2 }), fc.constant(7))),
+          type === 1 ? rarely<Arg | number>(value, fc.constant(2.5)) : rarely<Arg | number>(score, fc.constantFrom(Number.NaN, -0)),
+        ),
+        { minLength: 1, maxLength: 8 },
+      ),
+      countDelta: rarely(fc.constant(0), fc.constantFrom(-1, 1)),
+      stray: rarely(fc.constant(null), fc.record({ at: fc.nat(40), byte: fc.integer({ min: 0, max: 255 }) })),
+    }),
+  );
+  let loadedPacked = 0;
+  let refused = 0;
+  await fc.assert(
+    fc.asyncProperty(forged, async ({ type, elements, countDelta, stray }) => {
+      const dir = temp.path(`fuzz-${round++}`);
+      const write = (e: FrameEncoder) => {
+        e.writeByte(type);
+        e.writeArg('v');
+        e.writeFloat64(0);
+        e.writeVarint(Math.max(0, elements.length + countDelta));
+        const from = e.length;
+        for (const [n, v] of elements) {
+          e.writeArg(n);
+          if (type === 2 && typeof v === 'number') e.writeFloat64(v);
+          else e.writeArg(v);
+        }
+        if (stray !== null) {
+          const at = from + Math.min(stray.at, e.length - from);
+          e.reserve(1);
+          e.buffer.copyWithin(at + 1, at, e.length);
+          e.buffer[at] = stray.byte;
+          e.length++;
+        }
+      };
+      forgedSnapshot(dir, write);
+      // The oracle: the inspector's own frame decoder, then the loader's rules (FORMAT.md §8).
+      const encoder = new FrameEncoder();
+      const start = encoder.open(0x11);
+      write(encoder);
+      encoder.close(start);
+      const bytes = encoder.take();
+      let expected: Array<[string, string]> | null;
+      try {
+        const frame = decodeSnapshotFrame(new PayloadDecoder(), bytes, 8, bytes.length) as { elements: { names: string[]; values: Array<Value | number> } };
+        const { names, values } = frame.elements;
+        if (names.length === 0 || new Set(names).size !== names.length) throw new Error('empty or repeated');
+        if (values.some((v) => typeof v === 'number' && Number.isNaN(v))) throw new Error('NaN');
+        expected = names.map((n, i) => [n, typeof values[i] === 'number' ? String(values[i] === 0 ? 0 : values[i]) : String(normalize('GET', values[i]))]);
+        expected.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      } catch {
+        expected = null;
+      }
+      const outcome = await open(dir, snapshotOnly).then(
+        async (store) => {
+          const packed = packedCount(store);
+          const reply = type === 1 ? store.call('HGETALL', 'v') : store.call('ZRANGE', 'v', 0, -1, 'WITHSCORES');
+          const flat = normalize('GET', reply) as unknown[];
+          const pairs: Array<[string, string]> = [];
+          for (let i = 0; i < flat.length; i += 2) pairs.push([String(flat[i]), type === 1 ? String(flat[i + 1]) : String(scoreOf(String(flat[i + 1])))]);
+          pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+          await store.close();
+          return { pairs, packed };
+        },
+        (error: unknown) => {
+          assert.instance(error, CorruptFileError);
+          return null;
+        },
+      );
+      if (expected === null) {
+        refused++;
+        assert.is(outcome, null, 'refused');
+      } else {
+        assert.ok(outcome !== null, 'loaded');
+        loadedPacked += outcome.packed;
+        assert.equal(outcome.pairs, expected);
+      }
+    }),
+    { numRuns: 300 },
+  );
+  assert.ok(refused > 20 && loadedPacked > 30, `both outcomes were exercised (${refused} refused, ${loadedPacked} loaded packed)`);
 });
 
 test.run();
