@@ -1,9 +1,9 @@
 // Loading hashes and sorted sets packed (keyspace/packed.ts). packElements walks a snapshot frame's
 // elements without creating a string per element and accepts them only when building them later
 // cannot fail: well-formed tags and lengths, no field or member twice, a sorted set in strict index
-// order with no NaN or -0 score. Anything else (rare: damage, a forgery, a hand-written file) is
-// left to the snapshot reader's building path, which reports the problem exactly as before, so a
-// damaged snapshot still refuses to open.
+// order with no NaN or -0 score, at most PACKED_BYTES_MAX bytes. Anything else (damage, a forgery,
+// a hand-written file, big elements) is left to the snapshot reader's building path, which reports
+// any problem exactly as before, so a damaged snapshot still refuses to open.
 
 import { TYPE_HASH, TYPE_ZSET } from '../keyspace/keyspace.ts';
 import { HASH_BYTES, HASH_FIELD_BYTES, textBytes, valueBytes } from '../keyspace/memory.ts';
@@ -16,6 +16,11 @@ import { PayloadDecoder } from './record-codec.ts';
 
 /** Values with more elements load built (the duplicate check's table is sized for this many). */
 export const PACKED_ELEMENTS_MAX = 512;
+/**
+ * Values whose elements take more bytes load built: packing saves objects, which matter for many
+ * small elements, and one latin1 string cannot hold more than ~512M chars (a frame may hold 1 GiB).
+ */
+export const PACKED_BYTES_MAX = 1024 * 1024;
 
 // The duplicate check: open addressing over FNV-1a hashes of each name's encoded bytes (tag,
 // length and content: one string has one encoding). Reused by every call, cleared after each.
@@ -142,7 +147,7 @@ export function packElements(bytes: Buffer, start: number, end: number, type: nu
     if (ok) inserted = i + 1;
   }
   for (let i = 0; i < inserted; i++) table[tableSlot[i]] = 0;
-  if (!ok) return null;
+  if (!ok || at - start > PACKED_BYTES_MAX) return null;
   const inMemoryType = hash ? TYPE_HASH : TYPE_ZSET;
   return { value: new PackedValue(inMemoryType, count, bytes.toString('latin1', start, at), build), end: at };
 }

@@ -191,6 +191,14 @@ test('forged hashes and sorted sets are refused at open as before, or loaded rig
     assert.ok((error as Error).message.includes(message), `${name}: ${(error as Error).message}`);
     assert.is((error as CorruptFileError).offset, valueAt, name);
   }
+  // Big elements load built, and right.
+  const big = temp.path('forged-big');
+  const large = 'x'.repeat(700 * 1024);
+  forgedSnapshot(big, (e) => (e.writeByte(1), e.writeArg('h'), e.writeFloat64(0), e.writeVarint(2), e.writeArg('a'), e.writeArg(large), e.writeArg('b'), e.writeArg(large)));
+  const bigStore = await open(big, snapshotOnly);
+  assert.is(packedCount(bigStore), 0);
+  assert.is(bigStore.hstrlen('h', 'b'), large.length);
+  await bigStore.close();
   // Out of index order (by score, then by bytes among equal scores), with a -0: loads built, right.
   const dir = temp.path('forged-unordered');
   forgedSnapshot(dir, (e) => (e.writeByte(2), e.writeArg('z'), e.writeFloat64(0), e.writeVarint(4), e.writeArg('c'), e.writeFloat64(2), e.writeArg('\u00e9'), e.writeFloat64(1), e.writeArg('b'), e.writeFloat64(1), e.writeArg('a'), e.writeFloat64(-0)));
