@@ -12,10 +12,13 @@ export const ENTRY_BYTES = 120;
 export const STRING_HEADER_BYTES = 16;
 /** A Uint8Array's objects (view + buffer) beside its bytes. */
 export const BYTES_HEADER_BYTES = 96;
-/** One hash field: Map cell plus two slot-array cells. */
+/** One hash field: two slot-array cells, and a Map cell once the hash has an index (slot-map.ts). */
 export const HASH_FIELD_BYTES = 50;
-/** An empty hash: its Map and arrays. */
-export const HASH_BYTES = 480;
+/**
+ * A hash's own objects and arrays. No index Map while it is small (slot-map.ts: measured 176 bytes
+ * less per 3-field hash); a bigger hash's Map is spread over HASH_FIELD_BYTES.
+ */
+export const HASH_BYTES = 304;
 /** One sorted-set member in the dict: its Map cell and slot-array cells (its string is counted apart). */
 export const ZSET_MEMBER_BYTES = 50;
 /**
@@ -23,8 +26,8 @@ export const ZSET_MEMBER_BYTES = 50;
  * bytes, plus V8's slack in arrays grown by push (measured 24-29 bytes a slot for sets of 100).
  */
 export const ZSET_INDEX_SLOT_BYTES = 24;
-/** An empty sorted set: its objects, the dict's Map and arrays, the index's pools. */
-export const ZSET_BYTES = 850;
+/** A sorted set's own objects, the dict's arrays (its Map only once big: see HASH_BYTES), the index's pools. */
+export const ZSET_BYTES = 674;
 /** One key in the TTL index. */
 export const VOLATILE_BYTES = 32;
 

@@ -9,9 +9,13 @@
 //     or past `viewFrom`, the snapshot's position in its walk) records the element's old value, or
 //     ABSENT if it did not exist, in `undo`. The snapshot writes live slots not in `undo`, then the
 //     old values in `undo`: the map as it was, for the cost of one entry per element changed.
-// Invariant: index.get(k) === s  <=>  keys[s] === k, for every live element; holes hold undefined
-// and their numbers are on `free`. Holes are reused before the arrays grow; when the map empties,
-// everything is released.
+// Invariant: keys[s] === k for exactly one slot s per live element (and, once the map has an index,
+// index.get(k) === s); holes hold undefined and their numbers are on `free`. Holes are reused before
+// the arrays grow; when the map empties, everything is released.
+//
+// Small maps (most hashes and sorted sets) have no index: a lookup scans at most SMALL_SLOTS keys,
+// as Redis scans a small listpack. That saves the JS Map (~200 bytes with its table) on each small
+// value; the index is built once the slots outgrow SMALL_SLOTS.
 
 import { ReplyError } from '../errors.ts';
 import { ELEMENTS_MAX, ELEMENTS_MAX_MESSAGE } from '../limits.ts';
@@ -19,8 +23,13 @@ import { ELEMENTS_MAX, ELEMENTS_MAX_MESSAGE } from '../limits.ts';
 /** In a view's undo log: the element did not exist when the view began. */
 export const ABSENT: unique symbol = Symbol('absent');
 
+/** Slots up to which a lookup scans the keys instead of keeping an index Map. */
+export const SMALL_SLOTS = 8;
+
 export class SlotMap<V> {
-  private index = new Map<string, number>();
+  /** key -> slot; null while the map has at most SMALL_SLOTS slots. */
+  private index: Map<string, number> | null = null;
+  private count = 0;
   private keys: Array<string | undefined> = [];
   private values: Array<V | undefined> = [];
   private free: number[] = [];
@@ -50,7 +59,15 @@ export class SlotMap<V> {
   }
 
   get size(): number {
-    return this.index.size;
+    return this.count;
+  }
+
+  /** The key's slot, or -1. */
+  private slotOf(key: string): number {
+    if (this.index !== null) return this.index.get(key) ?? -1;
+    const keys = this.keys;
+    for (let slot = 0; slot < keys.length; slot++) if (keys[slot] === key) return slot;
+    return -1;
   }
 
   /** Number of slots, live or holes: the end of a scan. */
@@ -59,44 +76,57 @@ export class SlotMap<V> {
   }
 
   get(key: string): V | undefined {
-    const slot = this.index.get(key);
-    return slot === undefined ? undefined : this.values[slot];
+    const slot = this.slotOf(key);
+    return slot === -1 ? undefined : this.values[slot];
   }
 
   has(key: string): boolean {
-    return this.index.has(key);
+    return this.slotOf(key) !== -1;
   }
 
   /** Sets key to value; returns true when the key is new. */
   set(key: string, value: V): boolean {
-    const slot = this.index.get(key);
-    if (slot !== undefined) {
+    const slot = this.slotOf(key);
+    if (slot !== -1) {
       if (this.undo !== null) this.remember(key, slot, this.values[slot] as V);
       this.values[slot] = value;
       return false;
     }
-    if (this.index.size >= ELEMENTS_MAX) throw new ReplyError(ELEMENTS_MAX_MESSAGE);
+    if (this.count >= ELEMENTS_MAX) throw new ReplyError(ELEMENTS_MAX_MESSAGE);
     const free = this.free.pop();
     if (free === undefined) {
       if (this.undo !== null) this.remember(key, this.keys.length, ABSENT);
-      this.index.set(key, this.keys.length);
+      if (this.index !== null) this.index.set(key, this.keys.length);
       this.keys.push(key);
       this.values.push(value);
+      if (this.index === null && this.keys.length > SMALL_SLOTS) this.buildIndex();
     } else {
       if (this.undo !== null) this.remember(key, free, ABSENT);
-      this.index.set(key, free);
+      if (this.index !== null) this.index.set(key, free);
       this.keys[free] = key;
       this.values[free] = value;
     }
+    this.count++;
     return true;
   }
 
+  private buildIndex(): void {
+    const index = new Map<string, number>();
+    const keys = this.keys;
+    for (let slot = 0; slot < keys.length; slot++) {
+      const key = keys[slot];
+      if (key !== undefined) index.set(key, slot);
+    }
+    this.index = index;
+  }
+
   delete(key: string): boolean {
-    const slot = this.index.get(key);
-    if (slot === undefined) return false;
+    const slot = this.slotOf(key);
+    if (slot === -1) return false;
     if (this.undo !== null) this.remember(key, slot, this.values[slot] as V);
-    this.index.delete(key);
-    if (this.index.size === 0) {
+    if (this.index !== null) this.index.delete(key);
+    this.count--;
+    if (this.count === 0) {
       this.release();
       return true;
     }
@@ -118,7 +148,8 @@ export class SlotMap<V> {
   }
 
   private release(): void {
-    this.index = new Map();
+    this.index = null;
+    this.count = 0;
     this.keys = [];
     this.values = [];
     this.free = [];
