@@ -115,8 +115,10 @@ function createHash(ks: Keyspace, key: string): Entry {
 function setField(ks: Keyspace, entry: Entry, field: string, value: Value): boolean {
   const hash = entry.value as HashValue;
   const previous = hash.get(field);
+  const indexBefore = hash.indexBytes;
   hash.set(field, value);
-  ks.resize(entry, previous === undefined ? fieldBytes(field, value) : valueBytes(value) - valueBytes(previous));
+  const delta = previous === undefined ? fieldBytes(field, value) : valueBytes(value) - valueBytes(previous);
+  ks.resize(entry, delta + hash.indexBytes - indexBefore);
   return previous === undefined;
 }
 
@@ -161,8 +163,9 @@ export function hdel(ks: Keyspace, key: string, fields: readonly string[]): numb
   for (const field of fields) {
     const value = hash.get(field);
     if (value === undefined) continue;
+    const indexBefore = hash.indexBytes;
     hash.delete(field);
-    ks.resize(entry, -fieldBytes(field, value));
+    ks.resize(entry, -fieldBytes(field, value) + hash.indexBytes - indexBefore);
     deleted.push(field);
     if (hash.size === 0) {
       ks.remove(entry);

@@ -23,7 +23,8 @@ import {
 } from './keyspace.ts';
 import { ENTRY_BYTES, VOLATILE_BYTES, textBytes } from './memory.ts';
 import { MS_PER_SECOND, commandExpireAt } from './ttl.ts';
-import type { ZSet } from './zset.ts';
+import { SlotMap } from './slot-map.ts';
+import { ZSet, structureBytes } from './zset.ts';
 
 // -----------------------------------------------------------------------------------------------
 // Existence and deletion
@@ -86,6 +87,13 @@ export function cloneValue(entry: Entry): EntryValue {
   return (entry.value as ZSet).clone();
 }
 
+/** The part of a value's estimate that depends on its structures' state, not its elements. */
+function structureBytesOf(value: EntryValue): number {
+  if (value instanceof SlotMap) return value.indexBytes;
+  if (value instanceof ZSet) return structureBytes(value);
+  return 0;
+}
+
 /** The value-only part of an entry's size estimate. */
 function valueBytesOf(entry: Entry): number {
   return entry.bytes - ENTRY_BYTES - textBytes(entry.key) - (entry.volatileSlot === -1 ? 0 : VOLATILE_BYTES);
@@ -119,7 +127,9 @@ export function copy(ks: Keyspace, source: string, target: string, replace: bool
     if (!replace) return false;
     ks.remove(existing);
   }
-  const copied = ks.add(target, entry.type, cloneValue(entry), valueBytesOf(entry));
+  // A copy is built compact, so its structures may be smaller than the source's.
+  const clone = cloneValue(entry);
+  const copied = ks.add(target, entry.type, clone, valueBytesOf(entry) - structureBytesOf(entry.value) + structureBytesOf(clone));
   if (entry.expiresAt !== 0) ks.setExpiry(copied, entry.expiresAt);
   ks.propagate(replace ? ['COPY', source, target, 'REPLACE'] : ['COPY', source, target]);
   return true;

@@ -12,22 +12,22 @@ export const ENTRY_BYTES = 120;
 export const STRING_HEADER_BYTES = 16;
 /** A Uint8Array's objects (view + buffer) beside its bytes. */
 export const BYTES_HEADER_BYTES = 96;
-/** One hash field: two slot-array cells, and a Map cell once the hash has an index (slot-map.ts). */
-export const HASH_FIELD_BYTES = 50;
-/**
- * A hash's own objects and arrays. No index Map while it is small (slot-map.ts: measured 176 bytes
- * less per 3-field hash); a bigger hash's Map is spread over HASH_FIELD_BYTES.
- */
-export const HASH_BYTES = 304;
-/** One sorted-set member in the dict: its Map cell and slot-array cells (its string is counted apart). */
-export const ZSET_MEMBER_BYTES = 50;
+/** One hash field: its two slot-array cells (the index Map's cell is SLOT_MAP_INDEX_ENTRY_BYTES). */
+export const HASH_FIELD_BYTES = 20;
+/** A hash's own objects and slot arrays (its index Map, once it has one: SlotMap.indexBytes). */
+export const HASH_BYTES = 384;
+/** A SlotMap's index Map (slot-map.ts): the Map and its table's fixed part, then per element. */
+export const SLOT_MAP_INDEX_BYTES = 300;
+export const SLOT_MAP_INDEX_ENTRY_BYTES = 30;
+/** One sorted-set member in the dict: its slot-array cells (the index Map's cell apart, as for hashes; its string apart). */
+export const ZSET_MEMBER_BYTES = 20;
 /**
  * One slot of the ordered index's pools (ZSetIndex.memorySlots): a score and a member reference, 16
  * bytes, plus V8's slack in arrays grown by push (measured 24-29 bytes a slot for sets of 100).
  */
 export const ZSET_INDEX_SLOT_BYTES = 24;
-/** A sorted set's own objects, the dict's arrays (its Map only once big: see HASH_BYTES), the index's pools. */
-export const ZSET_BYTES = 674;
+/** A sorted set's own objects, the dict's slot arrays, the index's pools (the dict's Map apart, see HASH_BYTES). */
+export const ZSET_BYTES = 754;
 /** One key in the TTL index. */
 export const VOLATILE_BYTES = 32;
 

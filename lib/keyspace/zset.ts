@@ -75,12 +75,17 @@ export class ZSet {
 
 /** Estimated bytes of a whole sorted set whose members are `members` (a new or rebuilt set). */
 export function zsetBytes(zset: ZSet, members: readonly string[]): number {
-  let bytes = ZSET_BYTES + zset.index.memorySlots * ZSET_INDEX_SLOT_BYTES;
+  let bytes = ZSET_BYTES + structureBytes(zset);
   for (const member of members) bytes += memberBytes(member);
   return bytes;
 }
 
 /** Estimated bytes one member adds to its set's entry. */
+/** The part of a set's estimate that depends on its structures' state: the index's pools, the dict's Map. */
+export function structureBytes(zset: ZSet): number {
+  return zset.index.memorySlots * ZSET_INDEX_SLOT_BYTES + zset.dict.indexBytes;
+}
+
 function memberBytes(member: string): number {
   return ZSET_MEMBER_BYTES + textBytes(member);
 }
@@ -402,7 +407,7 @@ function zaddPairs(ks: Keyspace, key: string, pairs: ReadonlyArray<readonly [num
 
   const { dict, index } = zset;
   const record = newRecord(ks, 'ZADD', key);
-  const slotsBefore = index.memorySlots;
+  const structureBefore = structureBytes(zset);
   let added = 0;
   let updated = 0;
   let processed = 0;
@@ -438,7 +443,7 @@ function zaddPairs(ks: Keyspace, key: string, pairs: ReadonlyArray<readonly [num
       if (record !== null) record.push(stored, member);
     }
   }
-  bytes += (index.memorySlots - slotsBefore) * ZSET_INDEX_SLOT_BYTES;
+  bytes += structureBytes(zset) - structureBefore;
   if (bytes !== 0) ks.resize(entry, bytes);
   if (added + updated > 0) ks.propagate(record ?? UNHEARD);
   if (incr) return processed > 0 ? result : null;
@@ -503,11 +508,11 @@ export function zincrby(ks: Keyspace, key: string, increment: number, member: st
 
 /**
  * After members were removed in place: deletes the emptied key or shrinks its size estimate by the
- * members' bytes and whatever index slots were given back since `slotsBefore`.
+ * members' bytes and whatever the structures gave back since `structureBefore` (structureBytes).
  */
-function afterRemoval(ks: Keyspace, entry: Entry, zset: ZSet, bytes: number, slotsBefore: number): void {
+function afterRemoval(ks: Keyspace, entry: Entry, zset: ZSet, bytes: number, structureBefore: number): void {
   if (zset.size === 0) ks.remove(entry);
-  else ks.resize(entry, -bytes + (zset.index.memorySlots - slotsBefore) * ZSET_INDEX_SLOT_BYTES);
+  else ks.resize(entry, -bytes + structureBytes(zset) - structureBefore);
 }
 
 /** ZREM: how many of the members existed (and are now gone). */
@@ -518,7 +523,7 @@ export function zrem(ks: Keyspace, key: string, members: readonly string[]): num
   if (entry === undefined) return 0;
   const zset = zsetOf(entry);
   const record = newRecord(ks, 'ZREM', key);
-  const slotsBefore = zset.index.memorySlots;
+  const structureBefore = structureBytes(zset);
   let removed = 0;
   let bytes = 0;
   for (const member of members) {
@@ -532,7 +537,7 @@ export function zrem(ks: Keyspace, key: string, members: readonly string[]): num
     if (zset.size === 0) break;
   }
   if (removed === 0) return 0;
-  afterRemoval(ks, entry, zset, bytes, slotsBefore);
+  afterRemoval(ks, entry, zset, bytes, structureBefore);
   ks.propagate(record ?? UNHEARD);
   return removed;
 }
@@ -545,7 +550,7 @@ function removeSpan(ks: Keyspace, key: string, entry: Entry, zset: ZSet, first: 
   if (last < first) return 0;
   const record = newRecord(ks, 'ZREM', key);
   const dict = zset.dict;
-  const slotsBefore = zset.index.memorySlots;
+  const structureBefore = structureBytes(zset);
   let bytes = 0;
   const removed = zset.index.deleteRankRange(first, last, (score, member) => {
     dict.delete(member);
@@ -554,7 +559,7 @@ function removeSpan(ks: Keyspace, key: string, entry: Entry, zset: ZSet, first: 
     if (popped !== undefined) popped.push([member, score]);
   });
   if (removed === 0) return 0;
-  afterRemoval(ks, entry, zset, bytes, slotsBefore);
+  afterRemoval(ks, entry, zset, bytes, structureBefore);
   ks.propagate(record ?? UNHEARD);
   return removed;
 }

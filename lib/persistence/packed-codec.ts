@@ -167,7 +167,7 @@ function build(packed: PackedValue): Unpacked {
       hash.set(field, value);
       size += HASH_FIELD_BYTES + textBytes(field) + valueBytes(value);
     }
-    return { value: hash, bytes: size };
+    return { value: hash, bytes: size + hash.indexBytes };
   }
   const members: string[] = new Array(packed.count);
   const scores: number[] = new Array(packed.count);

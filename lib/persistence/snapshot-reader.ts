@@ -212,6 +212,7 @@ function readPairs(
   if (type === SNAPSHOT_TYPE_HASH) {
     const entry = ks.entries.get(key);
     const hash = entry?.value as HashValue | undefined;
+    const indexBefore = hash?.indexBytes ?? 0;
     let bytes = 0;
     for (let i = 0; i < count; i++) {
       const field = decoder.string();
@@ -220,7 +221,7 @@ function readPairs(
       if (!hash!.set(field, value)) throw new Error(`field ${JSON.stringify(field)} of ${JSON.stringify(key)} appears twice`);
       bytes += HASH_FIELD_BYTES + textBytes(field) + valueBytes(value);
     }
-    if (!ignored) ks.resize(entry!, bytes);
+    if (!ignored) ks.resize(entry!, bytes + hash!.indexBytes - indexBefore);
   } else {
     const gathered = zsets.get(key);
     for (let i = 0; i < count; i++) {

@@ -540,6 +540,7 @@ function dump(store: Store): Record<string, string> {
       out[key] = `hash ${describeFields(hash.entries())}`;
       bytes += HASH_BYTES;
       hash.forEach((value, field) => (bytes += HASH_FIELD_BYTES + textBytes(field) + valueBytes(value)));
+      bytes += hash.indexBytes;
     }
     assert.is(entry.bytes, bytes, `size estimate of ${key}`);
     total += entry.bytes;

@@ -54,7 +54,7 @@ function zsetProblem(store: Store): string | null {
     if (zset.index.size !== zset.dict.size) return `${key}: index holds ${zset.index.size}, dict ${zset.dict.size}`;
     const indexProblem = zset.index.checkInvariants();
     if (indexProblem !== null) return `${key}: ${indexProblem}`;
-    let bytes = ENTRY_BYTES + textBytes(key) + ZSET_BYTES + zset.index.memorySlots * ZSET_INDEX_SLOT_BYTES + (entry.volatileSlot === -1 ? 0 : VOLATILE_BYTES);
+    let bytes = ENTRY_BYTES + textBytes(key) + ZSET_BYTES + zset.index.memorySlots * ZSET_INDEX_SLOT_BYTES + zset.dict.indexBytes + (entry.volatileSlot === -1 ? 0 : VOLATILE_BYTES);
     for (const [member, score] of zset.dict.entries()) {
       if (Object.is(score, -0)) return `${key}: ${member} is stored with score -0`;
       if (zset.index.rank(score, member) < 0) return `${key}: ${member} ${score} is in the dict but not the index`;
