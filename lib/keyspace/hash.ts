@@ -31,6 +31,7 @@ import { ErrorText, integerArg, keyArg, keywordArg, nameArg, textArg, valueArg }
 import { byteLength, copyValue, valueText } from './bytes.ts';
 import { compileGlob } from './glob.ts';
 import { type Entry, type HashValue, type Keyspace, TYPE_HASH } from './keyspace.ts';
+import { PackedValue } from './packed.ts';
 import { HASH_BYTES, HASH_FIELD_BYTES, textBytes, valueBytes } from './memory.ts';
 import {
   addLongDouble,
@@ -84,22 +85,23 @@ function fieldBytes(field: string, value: Value): number {
   return HASH_FIELD_BYTES + textBytes(field) + valueBytes(value);
 }
 
-/** The hash value of a live entry, or WRONGTYPE. */
-function hashOf(entry: Entry): HashValue {
+/** The hash value of a live entry (built, if it was loaded packed), or WRONGTYPE. */
+function hashOf(ks: Keyspace, entry: Entry): HashValue {
   if (entry.type !== TYPE_HASH) throw new WrongTypeError();
+  if (entry.value instanceof PackedValue) ks.unpack(entry);
   return entry.value as HashValue;
 }
 
 /** The hash at key for a read; undefined when the key is missing; WRONGTYPE for other types. */
 function readHash(ks: Keyspace, key: string): HashValue | undefined {
   const entry = ks.lookupRead(key);
-  return entry === undefined ? undefined : hashOf(entry);
+  return entry === undefined ? undefined : hashOf(ks, entry);
 }
 
 /** The hash entry at key for a change in place (see lookupWrite); WRONGTYPE for other types. */
 function writeEntry(ks: Keyspace, key: string): Entry | undefined {
   const entry = ks.lookupWrite(key);
-  if (entry !== undefined) hashOf(entry);
+  if (entry !== undefined) hashOf(ks, entry);
   return entry;
 }
 

@@ -128,6 +128,7 @@ export function copy(ks: Keyspace, source: string, target: string, replace: bool
     ks.remove(existing);
   }
   // A copy is built compact, so its structures may be smaller than the source's.
+  ks.unpack(entry);
   const clone = cloneValue(entry);
   const copied = ks.add(target, entry.type, clone, valueBytesOf(entry) - structureBytesOf(entry.value) + structureBytesOf(clone));
   if (entry.expiresAt !== 0) ks.setExpiry(copied, entry.expiresAt);

@@ -44,6 +44,7 @@ import type { Arg, Reply } from '../types.ts';
 import { ErrorText, doubleArg, integerArg, keyArg, keywordArg, nameArg, textArg } from './args.ts';
 import { compileGlob } from './glob.ts';
 import { type Entry, type Keyspace, type LogRecord, TYPE_ZSET } from './keyspace.ts';
+import { PackedValue } from './packed.ts';
 import { ZSET_BYTES, ZSET_INDEX_SLOT_BYTES, ZSET_MEMBER_BYTES, textBytes } from './memory.ts';
 import { formatDouble, parseInt64, parseScoreBound } from './numbers.ts';
 import { SlotMap } from './slot-map.ts';
@@ -136,9 +137,10 @@ export function zsetFromPairs(members: readonly string[], scores: readonly numbe
   return zset;
 }
 
-/** The sorted set of a live entry, or WRONGTYPE. */
-function zsetOf(entry: Entry): ZSet {
+/** The sorted set of a live entry (built, if it was loaded packed), or WRONGTYPE. */
+function zsetOf(ks: Keyspace, entry: Entry): ZSet {
   if (entry.type !== TYPE_ZSET) throw new WrongTypeError();
+  if (entry.value instanceof PackedValue) ks.unpack(entry);
   return entry.value as ZSet;
 }
 
@@ -396,7 +398,7 @@ function zaddPairs(ks: Keyspace, key: string, pairs: ReadonlyArray<readonly [num
     if (xx) return incr ? null : 0;
     zset = new ZSet();
   } else {
-    zset = zsetOf(entry);
+    zset = zsetOf(ks, entry);
     if (incr && !nx) {
       // INCR takes one pair: check now that the sum is a number, before anything changes.
       const current = zset.dict.get(pairs[0][1]);
@@ -521,7 +523,7 @@ export function zrem(ks: Keyspace, key: string, members: readonly string[]): num
   for (const member of members) checkMember(member);
   const entry = ks.lookupWrite(key);
   if (entry === undefined) return 0;
-  const zset = zsetOf(entry);
+  const zset = zsetOf(ks, entry);
   const record = newRecord(ks, 'ZREM', key);
   const structureBefore = structureBytes(zset);
   let removed = 0;
@@ -570,7 +572,7 @@ export function zremrangebyrank(ks: Keyspace, key: string, start: number, stop: 
   stop = integerArg(stop);
   const entry = ks.lookupWrite(key);
   if (entry === undefined) return 0;
-  const zset = zsetOf(entry);
+  const zset = zsetOf(ks, entry);
   if (!rankSpan(zset.size, start, stop)) return 0;
   return removeSpan(ks, key, entry, zset, spanFirst, spanLast);
 }
@@ -580,7 +582,7 @@ export function zremrangebyscore(ks: Keyspace, key: string, min: ScoreBound, max
   const range = parseScoreRange(min, max);
   const entry = ks.lookupWrite(key);
   if (entry === undefined) return 0;
-  const zset = zsetOf(entry);
+  const zset = zsetOf(ks, entry);
   scoreSpan(zset.index, range);
   return removeSpan(ks, key, entry, zset, spanFirst, spanLast);
 }
@@ -590,7 +592,7 @@ export function zremrangebylex(ks: Keyspace, key: string, min: LexBound, max: Le
   const range = parseLexRange(min, max);
   const entry = ks.lookupWrite(key);
   if (entry === undefined) return 0;
-  const zset = zsetOf(entry);
+  const zset = zsetOf(ks, entry);
   lexSpan(zset.index, range);
   return removeSpan(ks, key, entry, zset, spanFirst, spanLast);
 }
@@ -613,7 +615,7 @@ export function zpop(ks: Keyspace, key: string, count: number, max: boolean): Ar
   count = positiveCount(count);
   const entry = ks.lookupWrite(key);
   if (entry === undefined) return [];
-  const zset = zsetOf(entry);
+  const zset = zsetOf(ks, entry);
   if (count === 0) return [];
   const size = zset.size;
   const taken = Math.min(count, size);
@@ -635,7 +637,7 @@ export function zscore(ks: Keyspace, key: string, member: string): number | null
   checkMember(member);
   const entry = ks.lookupRead(key);
   if (entry === undefined) return null;
-  const score = zsetOf(entry).dict.get(member);
+  const score = zsetOf(ks, entry).dict.get(member);
   return score === undefined ? null : score;
 }
 
@@ -644,7 +646,7 @@ export function zmscore(ks: Keyspace, key: string, members: readonly string[]): 
   if (members.length === 0) throw new ReplyError("ERR wrong number of arguments for 'zmscore' command");
   for (const member of members) checkMember(member);
   const entry = ks.lookupRead(key);
-  const zset = entry === undefined ? null : zsetOf(entry);
+  const zset = entry === undefined ? null : zsetOf(ks, entry);
   const scores: Array<number | null> = new Array(members.length);
   for (let i = 0; i < members.length; i++) {
     const score = zset === null ? undefined : zset.dict.get(members[i]);
@@ -655,7 +657,7 @@ export function zmscore(ks: Keyspace, key: string, members: readonly string[]): 
 
 export function zcard(ks: Keyspace, key: string): number {
   const entry = ks.lookupRead(key);
-  return entry === undefined ? 0 : zsetOf(entry).size;
+  return entry === undefined ? 0 : zsetOf(ks, entry).size;
 }
 
 /** ZRANK (reverse false) and ZREVRANK: the member's 0-based rank, or null. */
@@ -663,7 +665,7 @@ export function zrank(ks: Keyspace, key: string, member: string, reverse: boolea
   checkMember(member);
   const entry = ks.lookupRead(key);
   if (entry === undefined) return null;
-  const zset = zsetOf(entry);
+  const zset = zsetOf(ks, entry);
   const score = zset.dict.get(member);
   if (score === undefined) return null;
   const rank = zset.index.rank(score, member);
@@ -678,7 +680,7 @@ export function zcount(ks: Keyspace, key: string, min: ScoreBound, max: ScoreBou
   const range = parseScoreRange(min, max);
   const entry = ks.lookupRead(key);
   if (entry === undefined) return 0;
-  scoreSpan(zsetOf(entry).index, range);
+  scoreSpan(zsetOf(ks, entry).index, range);
   return spanLast >= spanFirst ? spanLast - spanFirst + 1 : 0;
 }
 
@@ -687,7 +689,7 @@ export function zlexcount(ks: Keyspace, key: string, min: LexBound, max: LexBoun
   const range = parseLexRange(min, max);
   const entry = ks.lookupRead(key);
   if (entry === undefined) return 0;
-  lexSpan(zsetOf(entry).index, range);
+  lexSpan(zsetOf(ks, entry).index, range);
   return spanLast >= spanFirst ? spanLast - spanFirst + 1 : 0;
 }
 
@@ -744,7 +746,7 @@ function rangeGeneric(ks: Keyspace, key: string, start: Arg, stop: Arg, request:
 
   const entry = ks.lookupRead(key);
   if (entry === undefined) return [];
-  const zset = zsetOf(entry);
+  const zset = zsetOf(ks, entry);
   const index = zset.index;
   if (by === BY_RANK) {
     if (!rankSpan(zset.size, rankStart, rankStop)) return [];
@@ -906,7 +908,7 @@ export function zscan(ks: Keyspace, key: string, cursor: string | number, option
   }
   const entry = ks.lookupRead(key);
   if (entry === undefined) return { cursor: '0', entries: [] };
-  return zscanSlots(zsetOf(entry), position, options);
+  return zscanSlots(zsetOf(ks, entry), position, options);
 }
 
 // -----------------------------------------------------------------------------------------------
@@ -933,7 +935,7 @@ function randomCount(count: Arg, withScores: boolean): number {
 export function zrandmember(ks: Keyspace, key: string): string | null {
   const entry = ks.lookupRead(key);
   if (entry === undefined) return null;
-  const dict = zsetOf(entry).dict;
+  const dict = zsetOf(ks, entry).dict;
   return dict.keyAt(dict.randomSlot()) as string;
 }
 
@@ -949,7 +951,7 @@ export function zrandmembers(ks: Keyspace, key: string, count: number, withScore
 function randomPairs(ks: Keyspace, key: string, count: number): Array<[string, number]> {
   const entry = ks.lookupRead(key);
   if (entry === undefined) return [];
-  const zset = zsetOf(entry);
+  const zset = zsetOf(ks, entry);
   const dict = zset.dict;
   const size = zset.size;
   const picked: Array<[string, number]> = [];
@@ -1027,7 +1029,7 @@ function sourcesOf(ks: Keyspace, keys: readonly string[]): Array<ZSet | null> {
   const sources: Array<ZSet | null> = new Array(keys.length);
   for (let i = 0; i < keys.length; i++) {
     const entry = ks.lookupRead(keys[i]);
-    sources[i] = entry === undefined ? null : zsetOf(entry);
+    sources[i] = entry === undefined ? null : zsetOf(ks, entry);
   }
   return sources;
 }
@@ -1266,7 +1268,7 @@ function zscanCommand(ks: Keyspace, args: Arg[]): Reply {
   // Redis looks the key up before reading the options: a missing key ignores bad ones.
   const entry = ks.lookupRead(keyArg(args[0]));
   if (entry === undefined) return ['0', []];
-  const zset = zsetOf(entry);
+  const zset = zsetOf(ks, entry);
   const page = zscanSlots(zset, cursor, parseZscanOptions(args, 2));
   return [page.cursor, pairsReply(page.entries)];
 }
