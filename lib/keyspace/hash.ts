@@ -80,8 +80,8 @@ export function cloneHash(hash: HashValue): HashValue {
   return copy;
 }
 
-/** One field's share of its key's size estimate. */
-function fieldBytes(field: string, value: Value): number {
+/** One field's share of its key's size estimate (loading counts the same). */
+export function fieldBytes(field: string, value: Value): number {
   return HASH_FIELD_BYTES + textBytes(field) + valueBytes(value);
 }
 

@@ -6,13 +6,14 @@
 // any problem exactly as before, so a damaged snapshot still refuses to open.
 
 import { TYPE_HASH, TYPE_ZSET } from '../keyspace/keyspace.ts';
-import { HASH_BYTES, HASH_FIELD_BYTES, textBytes, valueBytes } from '../keyspace/memory.ts';
+import { fieldBytes } from '../keyspace/hash.ts';
+import { HASH_BYTES } from '../keyspace/memory.ts';
 import { PackedValue, type Unpacked } from '../keyspace/packed.ts';
 import { SlotMap } from '../keyspace/slot-map.ts';
 import { zsetBytes, zsetFromPairs, zsetFromSorted } from '../keyspace/zset.ts';
 import type { Value } from '../types.ts';
 import { ARG_BYTES, ARG_STRING, SNAPSHOT_TYPE_HASH } from './format.ts';
-import { PayloadDecoder } from './record-codec.ts';
+import { MalformedPayloadError, PayloadDecoder } from './record-codec.ts';
 
 /** Values with more elements load built (the duplicate check's table is sized for this many). */
 export const PACKED_ELEMENTS_MAX = 512;
@@ -31,37 +32,24 @@ const nameHash = new Int32Array(PACKED_ELEMENTS_MAX);
 const nameStart = new Int32Array(PACKED_ELEMENTS_MAX);
 const nameEnd = new Int32Array(PACKED_ELEMENTS_MAX);
 
-// A score's little-endian bytes read through a scratch double (readDoubleLE is not inlined here).
-const scoreScratch = new Float64Array(1);
-const scoreBytes = new Uint8Array(scoreScratch.buffer);
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const nameContent = new Int32Array(PACKED_ELEMENTS_MAX);
 
-/** The walk's position in the bytes (module state: the walk allocates nothing). */
-let at = 0;
+/** Walks the elements; its reads throw MalformedPayloadError on bytes that run short. */
+const walker = new PayloadDecoder();
 
-/** Reads a varint at `at`; -1 when it is malformed or runs past end. */
-function varint(bytes: Buffer, end: number): number {
-  let value = 0;
-  let scale = 1;
-  for (let i = 0; i < 5 && at < end; i++) {
-    const byte = bytes[at++];
-    value += (byte & 0x7f) * scale;
-    if (byte < 0x80) return value;
-    scale *= 128;
-  }
-  return -1;
-}
-
-/** Skips one UTF-8 string (or, with allowBytes, bytes) argument at `at`; false when it is not one. */
-function skipText(bytes: Buffer, end: number, allowBytes: boolean): boolean {
-  if (at >= end) return false;
-  const tag = bytes[at++];
+/**
+ * Skips one UTF-8 string (or, with allowBytes, bytes) argument; false when the tag is another.
+ * Sets `contentAt` to where its content starts.
+ */
+let contentAt = 0;
+function skipText(allowBytes: boolean): boolean {
+  const tag = walker.byte();
   // Strings holding lone surrogates (the UTF-16 tag) load built: rare, and kept out of the
   // byte comparisons below.
   if (tag !== ARG_STRING && !(allowBytes && tag === ARG_BYTES)) return false;
-  const length = varint(bytes, end);
-  if (length < 0 || at + length > end) return false;
-  at += length;
+  const length = walker.varint();
+  contentAt = walker.offset;
+  walker.seek(contentAt + length);
   return true;
 }
 
@@ -77,14 +65,12 @@ function sameBytes(bytes: Buffer, a: number, aEnd: number, b: number, bEnd: numb
   return true;
 }
 
-/** Byte order of two encoded UTF-8 strings (tag, varint length, content): code point order. */
-function compareEncoded(bytes: Buffer, a: number, aEnd: number, b: number, bEnd: number): number {
-  at = a + 1;
-  varint(bytes, aEnd);
-  a = at;
-  at = b + 1;
-  varint(bytes, bEnd);
-  b = at;
+/** Byte order of names i and j (UTF-8 content): code point order, as members sort. */
+function compareNames(bytes: Buffer, i: number, j: number): number {
+  let a = nameContent[i];
+  let b = nameContent[j];
+  const aEnd = nameEnd[i];
+  const bEnd = nameEnd[j];
   for (; a < aEnd && b < bEnd; a++, b++) if (bytes[a] !== bytes[b]) return bytes[a] - bytes[b];
   return aEnd - a - (bEnd - b);
 }
@@ -112,44 +98,39 @@ function insertName(bytes: Buffer, i: number): boolean {
 export function packElements(bytes: Buffer, start: number, end: number, type: number, count: number): { value: PackedValue; end: number } | null {
   if (count < 1 || count > PACKED_ELEMENTS_MAX) return null;
   const hash = type === SNAPSHOT_TYPE_HASH;
-  at = start;
+  walker.reset(bytes, start, end);
   let inserted = 0;
   let ok = true;
-  let previousScore = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < count && ok; i++) {
-    nameStart[i] = at;
-    if (!skipText(bytes, end, false)) {
-      ok = false;
-      break;
-    }
-    nameEnd[i] = at;
-    if (hash) {
-      ok = skipText(bytes, end, true);
-    } else {
-      if (at + 8 > end) {
-        ok = false;
-        break;
+  try {
+    let previousScore = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < count && ok; i++) {
+      nameStart[i] = walker.offset;
+      ok = skipText(false);
+      if (!ok) break;
+      nameContent[i] = contentAt;
+      nameEnd[i] = walker.offset;
+      if (hash) {
+        ok = skipText(true);
+      } else {
+        const score = walker.float64();
+        // NaN and -0 load built (which reports NaN and turns -0 into 0); so does any order but
+        // strictly increasing (score, member), which also rules out a member listed twice in a row.
+        if (Number.isNaN(score) || Object.is(score, -0) || score < previousScore) ok = false;
+        else if (i > 0 && score === previousScore) ok = compareNames(bytes, i - 1, i) < 0;
+        previousScore = score;
       }
-      for (let b = 0; b < 8; b++) scoreBytes[LITTLE_ENDIAN ? b : 7 - b] = bytes[at + b];
-      const score = scoreScratch[0];
-      at += 8;
-      // NaN and -0 load built (which reports NaN and turns -0 into 0); so does any order but
-      // strictly increasing (score, member), which also rules out a member listed twice in a row.
-      if (Number.isNaN(score) || Object.is(score, -0) || score < previousScore) ok = false;
-      else if (i > 0 && score === previousScore) {
-        const after = at;
-        ok = compareEncoded(bytes, nameStart[i - 1], nameEnd[i - 1], nameStart[i], nameEnd[i]) < 0;
-        at = after;
-      }
-      previousScore = score;
+      if (ok && !insertName(bytes, i)) ok = false;
+      if (ok) inserted = i + 1;
     }
-    if (ok && !insertName(bytes, i)) ok = false;
-    if (ok) inserted = i + 1;
+  } catch (error) {
+    if (!(error instanceof MalformedPayloadError)) throw error;
+    ok = false;
   }
   for (let i = 0; i < inserted; i++) table[tableSlot[i]] = 0;
-  if (!ok || at - start > PACKED_BYTES_MAX) return null;
+  const after = walker.offset;
+  if (!ok || after - start > PACKED_BYTES_MAX) return null;
   const inMemoryType = hash ? TYPE_HASH : TYPE_ZSET;
-  return { value: new PackedValue(inMemoryType, count, bytes.toString('latin1', start, at), build), end: at };
+  return { value: new PackedValue(inMemoryType, count, bytes.toString('latin1', start, after), build), end: after };
 }
 
 const decoder = new PayloadDecoder();
@@ -165,7 +146,7 @@ function build(packed: PackedValue): Unpacked {
       const field = decoder.string();
       const value = decoder.value();
       hash.set(field, value);
-      size += HASH_FIELD_BYTES + textBytes(field) + valueBytes(value);
+      size += fieldBytes(field, value);
     }
     return { value: hash, bytes: size + hash.indexBytes };
   }

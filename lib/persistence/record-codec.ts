@@ -250,6 +250,10 @@ function utf8Slice(bytes: Buffer, start: number, end: number): string {
   return (bytes as Buffer & { utf8Slice(start: number, end: number): string }).utf8Slice(start, end);
 }
 
+const doubleScratch = new Float64Array(1);
+const doubleBytes = new Uint8Array(doubleScratch.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Whether text is ASCII and equal to bytes[start..start + text.length). */
 function equalsAscii(text: string, bytes: Buffer, start: number): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== bytes[start + i]) return false;
@@ -305,9 +309,13 @@ export class PayloadDecoder {
 
   float64(): number {
     if (this.position + 8 > this.end) throw new MalformedPayloadError('payload ends early');
-    const value = this.bytes.readDoubleLE(this.position);
-    this.position += 8;
-    return value;
+    // Through a scratch double: Buffer's readDoubleLE was not inlined here, and a load reads a
+    // score per sorted-set member.
+    const bytes = this.bytes;
+    const at = this.position;
+    for (let i = 0; i < 8; i++) doubleBytes[LITTLE_ENDIAN ? i : 7 - i] = bytes[at + i];
+    this.position = at + 8;
+    return doubleScratch[0];
   }
 
   /** The command name of the last record read by command(). */

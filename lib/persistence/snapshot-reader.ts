@@ -10,7 +10,8 @@
 import { CorruptFileError } from '../errors.ts';
 import type { FileSystem } from '../fs/fs.ts';
 import { type Entry, type HashValue, type Keyspace, TYPE_HASH, TYPE_STRING, TYPE_ZSET } from '../keyspace/keyspace.ts';
-import { HASH_BYTES, HASH_FIELD_BYTES, ZSET_BYTES, textBytes, valueBytes } from '../keyspace/memory.ts';
+import { fieldBytes } from '../keyspace/hash.ts';
+import { HASH_BYTES, ZSET_BYTES, valueBytes } from '../keyspace/memory.ts';
 import { packedBytes } from '../keyspace/packed.ts';
 import { SlotMap } from '../keyspace/slot-map.ts';
 import { type ZSet, zsetBytes, zsetFromPairs, zsetFromSorted } from '../keyspace/zset.ts';
@@ -219,7 +220,7 @@ function readPairs(
       const value = decoder.value();
       if (ignored) continue;
       if (!hash!.set(field, value)) throw new Error(`field ${JSON.stringify(field)} of ${JSON.stringify(key)} appears twice`);
-      bytes += HASH_FIELD_BYTES + textBytes(field) + valueBytes(value);
+      bytes += fieldBytes(field, value);
     }
     if (!ignored) ks.resize(entry!, bytes + hash!.indexBytes - indexBefore);
   } else {
