@@ -195,9 +195,9 @@ export function keys(ks: Keyspace, pattern: string): string[] {
   const matches = compileGlob(pattern);
   const now = ks.now();
   const found: string[] = [];
-  for (const [key, entry] of ks.entries) {
+  for (const entry of ks.allEntries()) {
     if (entry.expiresAt !== 0 && entry.expiresAt <= now && !ks.loading) continue;
-    if (matches(key)) found.push(key);
+    if (matches(entry.key)) found.push(entry.key);
   }
   return found;
 }

@@ -1,8 +1,8 @@
 // The keyspace: every key, its value, its TTL, and the one seam through which writes leave it.
 //
 // Structure
-//   entries   Map key -> Entry: the lookup every command starts with.
-//   slots     Entry per slot number, holes for deleted keys (reused by later inserts). SCAN's cursor
+//   entries   KeyIndex (key-index.ts): key -> Entry, the lookup every command starts with, and
+//             each Entry by slot number, holes for deleted keys (reused by later inserts). SCAN's cursor
 //             is a slot number: a key keeps its slot for its whole life, so walking slots upward
 //             returns every key present for the whole scan (Redis's SCAN guarantee) and RANDOMKEY
 //             and eviction sampling get O(1) random access. Emptying the keyspace resets it.
@@ -25,6 +25,7 @@ import type { Arg, Value } from '../types.ts';
 import { lfuInitial, lfuTouched } from './evict.ts';
 import { ReplyError } from '../errors.ts';
 import { KEYS_MAX, KEYS_MAX_MESSAGE } from '../limits.ts';
+import { KeyIndex } from './key-index.ts';
 import { ENTRY_BYTES, VOLATILE_BYTES, textBytes } from './memory.ts';
 import { PackedValue, packedBytes } from './packed.ts';
 import type { SlotMap } from './slot-map.ts';
@@ -45,12 +46,12 @@ export type HashValue = SlotMap<Value>;
 export type EntryValue = Value | HashValue | ZSet | PackedValue;
 
 export class Entry {
-  key: string;
+  readonly key: string;
   type: ValueType;
   value: EntryValue;
   /** Absolute expiry, ms since the epoch; 0 when the key has no TTL. */
   expiresAt: number;
-  /** Index in Keyspace.slots. */
+  /** Its slot number in the keyspace's index (key-index.ts): SCAN's cursor. */
   slot: number;
   /** Index in Keyspace.volatile, -1 when the key has no TTL. */
   volatileSlot: number;
@@ -92,8 +93,8 @@ export interface RecordSink {
 export interface MutationObserver {
   /** Called before an existing entry's value, TTL or existence changes. */
   beforeMutate(entry: Entry): void;
-  /** Called before every entry is dropped at once; `entries` is the map being dropped. */
-  beforeFlush(entries: Map<string, Entry>): void;
+  /** Called before every entry is dropped at once. */
+  beforeFlush(): void;
 }
 
 export interface KeyspaceStats {
@@ -104,9 +105,7 @@ export interface KeyspaceStats {
 }
 
 export class Keyspace {
-  entries = new Map<string, Entry>();
-  private slots: Array<Entry | null> = [];
-  private freeSlots: number[] = [];
+  entries = new KeyIndex<Entry>();
   /** Entries with a TTL, dense; order is arbitrary. */
   volatile: Entry[] = [];
 
@@ -218,21 +217,17 @@ export class Keyspace {
   // ---------------------------------------------------------------------------------------------
   // Whole-key changes
 
-  /** Creates key. Requires: key is absent (find() returned undefined). */
+  /**
+   * Creates key. Requires: key is absent (find() returned undefined). Throws, changing nothing,
+   * when it is not: commands never get there, and the snapshot reader relies on it to refuse a
+   * file that holds a key twice.
+   */
   add(key: string, type: ValueType, value: EntryValue, valueBytes: number): Entry {
     if (this.entries.size >= KEYS_MAX) throw new ReplyError(KEYS_MAX_MESSAGE);
     const entry = new Entry(key, type, value, this.epoch);
+    if (!this.entries.insert(entry)) throw new Error(`key ${JSON.stringify(key)} appears twice`);
     entry.access = ++this.accessTick;
     entry.lfu = lfuInitial(this.lfuClock);
-    const slot = this.freeSlots.pop();
-    if (slot === undefined) {
-      entry.slot = this.slots.length;
-      this.slots.push(entry);
-    } else {
-      entry.slot = slot;
-      this.slots[slot] = entry;
-    }
-    this.entries.set(key, entry);
     entry.bytes = ENTRY_BYTES + textBytes(key) + valueBytes;
     this.usedMemory += entry.bytes;
     return entry;
@@ -262,16 +257,8 @@ export class Keyspace {
   remove(entry: Entry): void {
     this.beforeMutate(entry);
     if (entry.volatileSlot !== -1) this.unlinkVolatile(entry);
-    this.entries.delete(entry.key);
+    this.entries.delete(entry);
     this.usedMemory -= entry.bytes;
-    if (this.entries.size === 0) {
-      // An empty keyspace drops its slot arrays, so a big delete gives its memory back.
-      this.slots = [];
-      this.freeSlots = [];
-      return;
-    }
-    this.slots[entry.slot] = null;
-    this.freeSlots.push(entry.slot);
   }
 
   /** Deletes key if it is live; returns whether it was. */
@@ -282,12 +269,13 @@ export class Keyspace {
     return true;
   }
 
-  /** Drops every key at once (FLUSHALL); the old map goes to the observer, so this is O(1). */
+  /**
+   * Drops every key at once (FLUSHALL), in O(1): a new index replaces the old one, whose slots a
+   * running walk (allEntries) goes on reading.
+   */
   flush(): void {
-    if (this.observer !== null) this.observer.beforeFlush(this.entries);
-    this.entries = new Map();
-    this.slots = [];
-    this.freeSlots = [];
+    if (this.observer !== null) this.observer.beforeFlush();
+    this.entries = new KeyIndex();
     this.volatile = [];
     this.usedMemory = 0;
   }
@@ -382,18 +370,29 @@ export class Keyspace {
 
   /** Number of slots, live or holes: where a scan ends. */
   get slotCount(): number {
-    return this.slots.length;
+    return this.entries.slotCount;
+  }
+
+  /**
+   * Every entry in slot order, expired or not. The walk may outlive changes (the snapshot's does):
+   * it keeps the slot array it started on, so entries created later may or may not be seen, a
+   * deleted entry's slot reads as a hole, and after FLUSHALL or the last delete it finishes the
+   * old array.
+   */
+  allEntries(): Generator<Entry, void, undefined> {
+    // Taken now, not at the first next(): a FLUSHALL in between must not switch the walk over.
+    return entriesOf(this.entries.slots);
   }
 
   /** The entry in a slot, or null for a hole. Does not expire anything. */
   entryAt(slot: number): Entry | null {
-    return this.slots[slot] ?? null;
+    return this.entries.at(slot);
   }
 
   /** A uniformly random live entry (it may be past its expiry), or undefined when empty. */
   randomEntry(): Entry | undefined {
     if (this.entries.size === 0) return undefined;
-    const slots = this.slots;
+    const slots = this.entries.slots;
     for (let attempt = 0; attempt < 16; attempt++) {
       const entry = slots[Math.floor(Math.random() * slots.length)];
       if (entry !== null) return entry;
@@ -404,5 +403,12 @@ export class Keyspace {
       if (entry !== null) return entry;
     }
     return undefined;
+  }
+}
+
+function* entriesOf(slots: ReadonlyArray<Entry | null>): Generator<Entry, void, undefined> {
+  for (let slot = 0; slot < slots.length; slot++) {
+    const entry = slots[slot];
+    if (entry !== null) yield entry;
   }
 }

@@ -6,7 +6,7 @@
 
 import type { Value } from '../types.ts';
 
-/** Entry object, its Map slot in the keyspace and its slot-array cell. */
+/** Entry object, its pair in the keyspace index (key-index.ts) and its slot-array cell. */
 export const ENTRY_BYTES = 120;
 /** A JS string's header; its characters are counted separately. */
 export const STRING_HEADER_BYTES = 16;

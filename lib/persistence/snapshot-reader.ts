@@ -93,16 +93,13 @@ export async function loadSnapshotFile(
           if (type > SNAPSHOT_TYPE_ZSET) throw new Error(`unknown value type ${type}`);
           if (skipped.size > 0 && skipped.has(key)) throw new Error(`key ${JSON.stringify(key)} appears twice`);
           const gone = options.skipExpired && expiresAt !== 0 && expiresAt <= now;
-          // A repeated key is caught by the map not growing (one lookup per key, not two); the
-          // keyspace is thrown away with the error, so the overwrite it made does not matter.
-          const keysBefore = ks.entries.size;
+          // A repeated key is refused by ks.add (one lookup per key, not two).
           if (type === SNAPSHOT_TYPE_STRING) {
             const value = decoder.value();
             if (gone) expired++;
             else {
               const entry = ks.add(key, TYPE_STRING, value, valueBytes(value));
               if (expiresAt !== 0) ks.setExpiry(entry, expiresAt);
-              if (ks.entries.size === keysBefore) throw new Error(`key ${JSON.stringify(key)} appears twice`);
             }
           } else {
             // Most hashes and sorted sets load packed, built on first use (keyspace/packed.ts).
@@ -111,7 +108,6 @@ export async function loadSnapshotFile(
             const packed = elements > 0 ? packElements(bytes, decoder.offset, end, type, elements) : null;
             if (packed !== null) {
               const entry = ks.add(key, IN_MEMORY_TYPE[type], packed.value, packedBytes(packed.value));
-              if (ks.entries.size === keysBefore) throw new Error(`key ${JSON.stringify(key)} appears twice`);
               if (expiresAt !== 0) ks.setExpiry(entry, expiresAt);
               decoder.seek(packed.end);
               if (!decoder.done) throw new Error('bytes left over at the end of the frame');
@@ -124,7 +120,6 @@ export async function loadSnapshotFile(
             } else {
               const value = type === SNAPSHOT_TYPE_HASH ? new SlotMap<Value>() : zsetFromPairs([], []);
               const entry = ks.add(key, IN_MEMORY_TYPE[type], value, type === SNAPSHOT_TYPE_HASH ? HASH_BYTES : ZSET_BYTES);
-              if (ks.entries.size === keysBefore) throw new Error(`key ${JSON.stringify(key)} appears twice`);
               if (expiresAt !== 0) ks.setExpiry(entry, expiresAt);
               if (type === SNAPSHOT_TYPE_ZSET) zsets.set(key, { entry, members: [], scores: [] });
             }

@@ -2,7 +2,7 @@
 // docs/SNAPSHOTS.md for the design and measurements).
 //
 // Starting is O(1): take `cut` = the next epoch (every change from now on stamps entries with it),
-// keep an iterator over the keyspace's Map, and observe every mutation. Then, a slice at a time:
+// keep an iterator over the keyspace's slots, and observe every mutation. Then, a slice at a time:
 //   - The walker takes the next entry; if its version is below the cut it has not changed since the
 //     start, so it is written as it is now, and stamped with the cut so nothing writes it again.
 //   - A change to an entry still below the cut (a write, delete, rename, TTL change, expiry,
@@ -11,7 +11,7 @@
 //     SlotMap opens a view: each element's first change records the old value (slot-map.ts), and
 //     the snapshot writes the live elements it has not seen changed plus the recorded old ones.
 //   - Keys created after the start carry the cut as their version and are skipped. FLUSHALL swaps in
-//     a new Map; the walker's iterator keeps the old one, whose entries nobody changes any more.
+//     new slot arrays; the walker's iterator keeps the old one, whose entries nobody changes any more.
 //   - A big hash or sorted set is written in chunks across slices, with its view open while the
 //     walk goes on, so a write into it costs O(1) however far the walk has got.
 // Extra memory is one small record per key changed during the snapshot plus one undo entry per
@@ -131,7 +131,7 @@ export class SnapshotWriter implements MutationObserver {
     if (ks.observer !== null) throw new Error('a snapshot is already running on this keyspace');
     this.cut = ks.epoch + 1;
     ks.epoch = this.cut;
-    this.iterator = ks.entries.values();
+    this.iterator = ks.allEntries();
     this.keysAtStart = ks.size;
     ks.observer = this;
     const start = this.encoder.open(FRAME_SNAPSHOT_META);
@@ -155,7 +155,7 @@ export class SnapshotWriter implements MutationObserver {
   }
 
   beforeFlush(): void {
-    // The walker's iterator holds the old Map; nothing changes its entries any more.
+    // The walker's iterator holds the old slot array; nothing changes its entries any more.
   }
 
   private openView(map: SlotMap<Value> | SlotMap<number>, from: number): void {

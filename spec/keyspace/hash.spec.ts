@@ -528,7 +528,8 @@ function sortedObject(object: Record<string, string>): Record<string, string> {
 function dump(store: Store): Record<string, string> {
   const out: Record<string, string> = {};
   let total = 0;
-  for (const [key, entry] of store.ks.entries) {
+  for (const entry of store.ks.allEntries()) {
+    const key = entry.key;
     let bytes = ENTRY_BYTES + textBytes(key);
     if (entry.type === TYPE_STRING) {
       out[key] = `string ${describe(entry.value as Value)}`;

@@ -46,7 +46,8 @@ function attempt(run: () => Reply): Reply | { error: string } {
 /** Checks every sorted set in the store; returns the first problem or null. */
 function zsetProblem(store: Store): string | null {
   let total = 0;
-  for (const [key, entry] of store.ks.entries) {
+  for (const entry of store.ks.allEntries()) {
+    const key = entry.key;
     total += entry.bytes;
     if (entry.type !== TYPE_ZSET) continue;
     const zset = entry.value as ZSet;

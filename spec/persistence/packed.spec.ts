@@ -87,7 +87,7 @@ function fill(store: Store, hashes: Array<Array<[string, string | Uint8Array]>>,
 
 function packedCount(store: Store): number {
   let count = 0;
-  for (const entry of store.ks.entries.values()) if (entry.value instanceof PackedValue) count++;
+  for (const entry of store.ks.allEntries()) if (entry.value instanceof PackedValue) count++;
   return count;
 }
 

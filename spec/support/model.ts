@@ -34,7 +34,7 @@ export interface DumpedKey {
  */
 export function dumpStore(store: Store, now = store.ks.now()): Record<string, DumpedKey> {
   const out: Record<string, DumpedKey> = {};
-  const keys = [...store.ks.entries.keys()].sort();
+  const keys = [...store.ks.allEntries()].map((entry) => entry.key).sort();
   for (const key of keys) {
     const entry = store.ks.entries.get(key)!;
     if (entry.expiresAt !== 0 && entry.expiresAt <= now) continue;

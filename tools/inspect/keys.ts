@@ -150,7 +150,7 @@ export function sizeOf(parts: KeyParts): KeySize {
 
 /** Every key of a loaded keyspace, in its order. */
 function forEachEntry(ks: Keyspace, visit: (parts: KeyParts) => void): void {
-  for (const entry of ks.entries.values()) {
+  for (const entry of ks.allEntries()) {
     // Built, so the elements can be listed and the memory figure is what the store holds in use.
     ks.unpack(entry);
     const parts: KeyParts = { key: entry.key, type: TYPE_NAMES[entry.type], expiresAt: entry.expiresAt, value: null, names: [], values: [], memory: entry.bytes, sized: null };

@@ -1,0 +1,138 @@
+// Tests for lib/keyspace/key-index.ts: the keyspace's open-addressing table against a Map model.
+// Keys come from a small alphabet so that a 16-pair table has long clusters, wraps around its end,
+// grows and shrinks: the cases where linear probing and back-shift deletion go wrong.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fc from 'fast-check';
+import { KeyIndex, hashKey } from '../../lib/keyspace/key-index.ts';
+import { seededRandom } from '../support/seeded-random.ts';
+
+class Item {
+  slot = -1;
+  constructor(readonly key: string) {}
+}
+
+interface Model {
+  items: Map<string, Item>;
+}
+
+class Insert implements fc.Command<Model, KeyIndex<Item>> {
+  constructor(readonly key: string) {}
+  check = (): boolean => true;
+  run(model: Model, index: KeyIndex<Item>): void {
+    const item = new Item(this.key);
+    const inserted = index.insert(item);
+    assert.is(inserted, !model.items.has(this.key), `insert ${this.key}`);
+    if (inserted) model.items.set(this.key, item);
+    verify(model, index);
+  }
+  toString = (): string => `insert(${this.key})`;
+}
+
+class Delete implements fc.Command<Model, KeyIndex<Item>> {
+  constructor(readonly key: string) {}
+  check = (model: Readonly<Model>): boolean => model.items.has(this.key);
+  run(model: Model, index: KeyIndex<Item>): void {
+    index.delete(model.items.get(this.key)!);
+    model.items.delete(this.key);
+    verify(model, index);
+  }
+  toString = (): string => `delete(${this.key})`;
+}
+
+class Get implements fc.Command<Model, KeyIndex<Item>> {
+  constructor(readonly key: string) {}
+  check = (): boolean => true;
+  run(model: Model, index: KeyIndex<Item>): void {
+    // A key equal in content but not the same string object must be found too.
+    assert.is(index.get(this.key.split('').join('')), model.items.get(this.key));
+  }
+  toString = (): string => `get(${this.key})`;
+}
+
+/** Every key of the model is found as its own item in its own slot, and the sizes agree. */
+function verify(model: Model, index: KeyIndex<Item>): void {
+  assert.is(index.size, model.items.size);
+  for (const [key, item] of model.items) {
+    assert.is(index.get(key), item, `get ${key} after the change`);
+    assert.is(index.at(item.slot), item, `slot of ${key}`);
+  }
+  assert.is(index.slots.filter((item) => item !== null).length, model.items.size, 'live slots');
+  assert.ok(index.size <= index.capacity * 0.7, `load ${index.size}/${index.capacity}`);
+}
+
+const keyArb = fc.oneof(
+  fc.stringMatching(/^[ab]{0,6}$/),
+  fc.integer({ min: 0, max: 200 }).map((n) => `k${n}`),
+  fc.string({ unit: 'binary', maxLength: 4 }),
+);
+
+test('the index agrees with a Map through inserts, deletes and lookups', () => {
+  const commands = [
+    keyArb.map((key) => new Insert(key)),
+    keyArb.map((key) => new Insert(key)),
+    keyArb.map((key) => new Delete(key)),
+    keyArb.map((key) => new Get(key)),
+  ];
+  fc.assert(
+    fc.property(fc.commands(commands, { maxCommands: 400 }), (cmds) => {
+      fc.modelRun(() => ({ model: { items: new Map() }, real: new KeyIndex<Item>() }), cmds);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('churn near the fullest load: clusters that wrap around the end survive deletes', () => {
+  // Between 7 and 11 keys in 16 pairs (long clusters, many across the table's end), then 700-1100
+  // keys as the table doubles and halves; each delete is checked against the whole model.
+  for (const [low, high, pool] of [[7, 11, 40], [700, 1100, 4000]]) {
+    const seed = (Math.random() * 2 ** 32) >>> 0;
+    const random = seededRandom(seed);
+    const index = new KeyIndex<Item>();
+    const model = new Map<string, Item>();
+    for (let step = 0; step < 20_000; step++) {
+      const key = `k${Math.floor(random() * pool)}`;
+      const present = model.get(key);
+      const grow = model.size < low || (model.size < high && random() < 0.5);
+      if (grow && present === undefined) {
+        const item = new Item(key);
+        assert.ok(index.insert(item), `seed ${seed}: insert ${key}`);
+        model.set(key, item);
+      } else if (!grow && present !== undefined) {
+        index.delete(present);
+        model.delete(key);
+        for (const [other, item] of model) assert.is(index.get(other), item, `seed ${seed}: ${other} after deleting ${key}`);
+      }
+      assert.is(index.get(key), model.get(key), `seed ${seed}: get ${key}`);
+    }
+    assert.is(index.size, model.size);
+  }
+});
+
+test('the table grows with its keys and gives memory back when they go', () => {
+  const index = new KeyIndex<Item>();
+  const items = Array.from({ length: 10_000 }, (_, i) => new Item(`key:${i}`));
+  for (const item of items) assert.ok(index.insert(item));
+  assert.ok(index.capacity >= 10_000 / 0.7 && index.capacity <= (2 * 10_000) / 0.7, `capacity ${index.capacity}`);
+  assert.not.ok(index.insert(new Item('key:77')), 'a second item with a present key is refused');
+  assert.is(index.get('key:77'), items[77], 'and the first one stays');
+  for (const item of items.slice(10)) index.delete(item);
+  assert.is(index.size, 10);
+  assert.ok(index.capacity <= 128, `capacity ${index.capacity} after deleting all but 10`);
+  for (const item of items.slice(0, 10)) assert.is(index.get(item.key), item);
+  assert.is(index.get('key:10'), undefined);
+});
+
+test('hashes are 32-bit integers, never 0, and spread over the low bits', () => {
+  const homes = new Set<number>();
+  for (let i = 0; i < 4096; i++) {
+    const h = hashKey(`key:${i}`);
+    assert.ok(h === (h | 0) && h !== 0, `hash ${h}`);
+    homes.add(h & 4095);
+  }
+  assert.is.not(hashKey(''), 0);
+  // 4096 keys into 4096 buckets: a uniform hash fills about 1 - 1/e of them.
+  assert.ok(homes.size > 2400, `${homes.size} distinct home pairs of 4096`);
+});
+
+test.run();
