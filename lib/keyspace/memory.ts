@@ -6,19 +6,18 @@
 
 import type { Value } from '../types.ts';
 
-/** Entry object, its pair in the keyspace index (key-index.ts) and its slot-array cell. */
-export const ENTRY_BYTES = 120;
+/** Entry object (~104 B), its slot-array cell, and its share of the index table (slot-table.ts). */
+export const ENTRY_BYTES = 140;
 /** A JS string's header; its characters are counted separately. */
 export const STRING_HEADER_BYTES = 16;
 /** A Uint8Array's objects (view + buffer) beside its bytes. */
 export const BYTES_HEADER_BYTES = 96;
-/** One hash field: its two slot-array cells (the index Map's cell is SLOT_MAP_INDEX_ENTRY_BYTES). */
+/** One hash field: its two slot-array cells (the index's share is in SlotMap.indexBytes). */
 export const HASH_FIELD_BYTES = 20;
-/** A hash's own objects and slot arrays (its index Map, once it has one: SlotMap.indexBytes). */
+/** A hash's own objects and slot arrays (its index, once it has one: SlotMap.indexBytes). */
 export const HASH_BYTES = 384;
-/** A SlotMap's index Map (slot-map.ts): the Map and its table's fixed part, then per element. */
-export const SLOT_MAP_INDEX_BYTES = 300;
-export const SLOT_MAP_INDEX_ENTRY_BYTES = 30;
+/** A SlotMap's index objects (a SlotTable and its Int32Array), beside the table's own bytes. */
+export const SLOT_MAP_INDEX_BYTES = 200;
 /** One sorted-set member in the dict: its slot-array cells (the index Map's cell apart, as for hashes; its string apart). */
 export const ZSET_MEMBER_BYTES = 20;
 /**

@@ -10,27 +10,28 @@
 //     ABSENT if it did not exist, in `undo`. The snapshot writes live slots not in `undo`, then the
 //     old values in `undo`: the map as it was, for the cost of one entry per element changed.
 // Invariant: keys[s] === k for exactly one slot s per live element (and, once the map has an index,
-// index.get(k) === s); holes hold undefined and their numbers are on `free`. Holes are reused before
+// the index holds the pair [hashKey(k), s]); holes hold undefined and their numbers are on `free`. Holes are reused before
 // the arrays grow; when the map empties, everything is released.
 //
 // Small maps (most hashes and sorted sets) have no index: a lookup scans at most SMALL_SLOTS keys,
-// as Redis scans a small listpack. That saves the JS Map (~200-500 bytes with its table) on each
-// small value; the index is built once the slots outgrow SMALL_SLOTS. (Measured: HGET over
-// 10-field hashes 12.5 M/s scanning, 9.4-10.7 M/s through the Map.)
+// as Redis scans a small listpack. That saves an index on each small value; the index (a SlotTable,
+// slot-table.ts) is built once the slots outgrow SMALL_SLOTS. (Measured when the index was a JS
+// Map: HGET over 10-field hashes 12.5 M/s scanning, 9.4-10.7 M/s through the Map.)
 
 import { ReplyError } from '../errors.ts';
 import { ELEMENTS_MAX, ELEMENTS_MAX_MESSAGE } from '../limits.ts';
-import { SLOT_MAP_INDEX_BYTES, SLOT_MAP_INDEX_ENTRY_BYTES } from './memory.ts';
+import { SLOT_MAP_INDEX_BYTES } from './memory.ts';
+import { SlotTable, hashKey } from './slot-table.ts';
 
 /** In a view's undo log: the element did not exist when the view began. */
 export const ABSENT: unique symbol = Symbol('absent');
 
-/** Slots up to which a lookup scans the keys instead of keeping an index Map. */
+/** Slots up to which a lookup scans the keys instead of keeping an index. */
 export const SMALL_SLOTS = 16;
 
 export class SlotMap<V> {
   /** key -> slot; null while the map has at most SMALL_SLOTS slots. */
-  private index: Map<string, number> | null = null;
+  private index: SlotTable | null = null;
   private count = 0;
   private keys: Array<string | undefined> = [];
   private values: Array<V | undefined> = [];
@@ -65,17 +66,26 @@ export class SlotMap<V> {
   }
 
   /**
-   * Estimated bytes of the index Map, 0 while there is none. Callers that keep a size estimate
-   * add its change around each set/delete: the Map appears when the slots outgrow SMALL_SLOTS.
+   * Estimated bytes of the index, 0 while there is none. Callers that keep a size estimate add its
+   * change around each set/delete: the index appears when the slots outgrow SMALL_SLOTS, and its
+   * table doubles and halves with the element count.
    */
   get indexBytes(): number {
-    return this.index === null ? 0 : SLOT_MAP_INDEX_BYTES + this.count * SLOT_MAP_INDEX_ENTRY_BYTES;
+    return this.index === null ? 0 : SLOT_MAP_INDEX_BYTES + this.index.bytes;
   }
 
   /** The key's slot, or -1. */
   private slotOf(key: string): number {
-    if (this.index !== null) return this.index.get(key) ?? -1;
     const keys = this.keys;
+    const index = this.index;
+    if (index !== null) {
+      const h = hashKey(key);
+      for (let at = index.first(h); at !== -1; at = index.next(at, h)) {
+        const slot = index.slotAt(at);
+        if (keys[slot] === key) return slot;
+      }
+      return -1;
+    }
     for (let slot = 0; slot < keys.length; slot++) if (keys[slot] === key) return slot;
     return -1;
   }
@@ -106,13 +116,13 @@ export class SlotMap<V> {
     const free = this.free.pop();
     if (free === undefined) {
       if (this.undo !== null) this.remember(key, this.keys.length, ABSENT);
-      if (this.index !== null) this.index.set(key, this.keys.length);
+      if (this.index !== null) this.index.insert(hashKey(key), this.keys.length);
       this.keys.push(key);
       this.values.push(value);
       if (this.index === null && this.keys.length > SMALL_SLOTS) this.buildIndex();
     } else {
       if (this.undo !== null) this.remember(key, free, ABSENT);
-      if (this.index !== null) this.index.set(key, free);
+      if (this.index !== null) this.index.insert(hashKey(key), free);
       this.keys[free] = key;
       this.values[free] = value;
     }
@@ -121,11 +131,11 @@ export class SlotMap<V> {
   }
 
   private buildIndex(): void {
-    const index = new Map<string, number>();
+    const index = new SlotTable(this.count);
     const keys = this.keys;
     for (let slot = 0; slot < keys.length; slot++) {
       const key = keys[slot];
-      if (key !== undefined) index.set(key, slot);
+      if (key !== undefined) index.insert(hashKey(key), slot);
     }
     this.index = index;
   }
@@ -134,7 +144,7 @@ export class SlotMap<V> {
     const slot = this.slotOf(key);
     if (slot === -1) return false;
     if (this.undo !== null) this.remember(key, slot, this.values[slot] as V);
-    if (this.index !== null) this.index.delete(key);
+    if (this.index !== null) this.index.remove(hashKey(key), slot);
     this.count--;
     if (this.count === 0) {
       this.release();

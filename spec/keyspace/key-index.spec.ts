@@ -1,10 +1,11 @@
-// Tests for lib/keyspace/key-index.ts: the keyspace's open-addressing table against a Map model.
+// Tests for lib/keyspace/key-index.ts and the SlotTable under it (slot-table.ts), against a Map model.
 // Keys come from a small alphabet so that a 16-pair table has long clusters, wraps around its end,
 // grows and shrinks: the cases where linear probing and back-shift deletion go wrong.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { KeyIndex, hashKey } from '../../lib/keyspace/key-index.ts';
+import { KeyIndex } from '../../lib/keyspace/key-index.ts';
+import { hashKey } from '../../lib/keyspace/slot-table.ts';
 import { seededRandom } from '../support/seeded-random.ts';
 
 class Item {
