@@ -1,13 +1,33 @@
-// KeyIndex: the keyspace's entries by slot number, found by key through a SlotTable
-// (slot-table.ts says why not a JS Map).
+// KeyIndex: the keyspace's entries by slot number, and an open-addressing hash table from a key to
+// its entry.
 //
 // Slots: each entry keeps one slot number for its whole life; a delete leaves a hole that a later
 // insert fills (SCAN's cursor and RANDOMKEY rely on this, see keyspace.ts). When the last entry
 // goes, the arrays are dropped, so a big delete gives its memory back.
 //
-// Invariants: each live item is in items[item.slot] and in exactly one pair [hashKey(key), slot].
+// The table is SlotTable's design (slot-table.ts says why not a JS Map: a miss reads one cache line
+// instead of walking a bucket chain) with one change: a pair holds [hash, entry] rather than
+// [hash, slot number], so a hit reads the pair, then the entry, and is done when the caller passes
+// the very key string it stored (the common case): one cache miss fewer than going through the
+// slot array. Measured in the keyspace bench, alternating: typed GET 1.34-1.61 M/s through slots,
+// 2.13-2.22 M/s direct; SET overwrite 1.21-1.31 vs 1.55-1.58 M/s. A table of references costs the
+// garbage collector only while they point at young objects, and entries are pretenured
+// (keyspace.ts), so this table stays out of young-generation collections.
+//
+// Layout: pairs [hash, entry] at 2i and 2i+1; hash 0 marks an empty pair. Hashes are 30 bits so
+// they stay small integers under pointer compression (Electron). Linear probing from hash & mask;
+// a delete shifts the following pairs back (no tombstones).
+//
+// Invariants: each live item is in items[item.slot] and in exactly one pair, reachable from its
+// home pair (hash & mask) without crossing an empty pair; size <= capacity * LOAD_MAX.
 
-import { SlotTable, hashKey } from './slot-table.ts';
+import { hashKey } from './slot-table.ts';
+
+/** Fullest the table gets before it doubles. */
+const LOAD_MAX = 0.7;
+/** Emptier than this (and above the initial capacity) and the table halves, giving memory back. */
+const LOAD_MIN = 0.1;
+const CAPACITY_MIN = 16;
 
 export interface Keyed {
   readonly key: string;
@@ -15,24 +35,33 @@ export interface Keyed {
   slot: number;
 }
 
+/** hashKey cut to 30 bits, never 0: a small integer in every V8 configuration. */
+function hash30(key: string): number {
+  const h = hashKey(key) & 0x3fffffff;
+  return h === 0 ? 1 : h;
+}
+
 export class KeyIndex<T extends Keyed> {
-  private readonly table = new SlotTable();
+  private table: Array<number | T> = new Array<number | T>(CAPACITY_MIN * 2).fill(0);
+  private mask = CAPACITY_MIN - 1;
   /** Item per slot, null for a hole. */
   private items: Array<T | null> = [];
   private free: number[] = [];
-
-  get size(): number {
-    return this.table.size;
-  }
+  size = 0;
 
   get(key: string): T | undefined {
-    const h = hashKey(key);
+    const h = hash30(key);
     const table = this.table;
-    for (let at = table.first(h); at !== -1; at = table.next(at, h)) {
-      const item = this.items[table.slotAt(at)] as T;
-      if (item.key === key) return item;
+    const mask = this.mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const stored = table[2 * i];
+      if (stored === h) {
+        const item = table[2 * i + 1] as T;
+        if (item.key === key) return item;
+      } else if (stored === 0) {
+        return undefined;
+      }
     }
-    return undefined;
   }
 
   /**
@@ -40,11 +69,16 @@ export class KeyIndex<T extends Keyed> {
    * an item with its key is already here.
    */
   insert(item: T): boolean {
+    if (this.size + 1 > (this.mask + 1) * LOAD_MAX) this.resize((this.mask + 1) * 2);
     const key = item.key;
-    const h = hashKey(key);
+    const h = hash30(key);
     const table = this.table;
-    for (let at = table.first(h); at !== -1; at = table.next(at, h)) {
-      if ((this.items[table.slotAt(at)] as T).key === key) return false;
+    const mask = this.mask;
+    let i = h & mask;
+    for (; ; i = (i + 1) & mask) {
+      const stored = table[2 * i];
+      if (stored === 0) break;
+      if (stored === h && (table[2 * i + 1] as T).key === key) return false;
     }
     const slot = this.free.pop();
     if (slot === undefined) {
@@ -54,21 +88,40 @@ export class KeyIndex<T extends Keyed> {
       item.slot = slot;
       this.items[slot] = item;
     }
-    table.insert(h, item.slot);
+    table[2 * i] = h;
+    table[2 * i + 1] = item;
+    this.size++;
     return true;
   }
 
   /** Removes item; its slot becomes a hole. Requires: item is in the index. */
   delete(item: T): void {
-    this.table.remove(hashKey(item.key), item.slot);
+    const table = this.table;
+    const mask = this.mask;
+    let hole = hash30(item.key) & mask;
+    while (table[2 * hole + 1] !== item) hole = (hole + 1) & mask;
+    // Shift back every following pair whose home is not between the hole and its position, so each
+    // stays reachable from its home without crossing the emptied pair.
+    for (let i = (hole + 1) & mask; table[2 * i] !== 0; i = (i + 1) & mask) {
+      const home = (table[2 * i] as number) & mask;
+      const stays = hole <= i ? hole < home && home <= i : hole < home || home <= i;
+      if (stays) continue;
+      table[2 * hole] = table[2 * i];
+      table[2 * hole + 1] = table[2 * i + 1];
+      hole = i;
+    }
+    table[2 * hole] = 0;
+    table[2 * hole + 1] = 0;
+    this.size--;
     this.items[item.slot] = null;
-    if (this.table.size === 0) {
+    if (this.size === 0) {
       // Replaced, not cleared: a walk over the old slots may still be running.
       this.items = [];
       this.free = [];
     } else {
       this.free.push(item.slot);
     }
+    if (this.size < (mask + 1) * LOAD_MIN && mask + 1 > CAPACITY_MIN) this.resize((mask + 1) / 2);
   }
 
   /** Number of slots, live or holes. */
@@ -89,8 +142,24 @@ export class KeyIndex<T extends Keyed> {
     return this.items;
   }
 
-  /** Pairs in the hash table, used or not. */
+  /** Pairs in the hash table, used or not (two array cells each). */
   get capacity(): number {
-    return this.table.capacity;
+    return this.mask + 1;
+  }
+
+  private resize(capacity: number): void {
+    const old = this.table;
+    const table = new Array<number | T>(capacity * 2).fill(0);
+    const mask = capacity - 1;
+    for (let j = 0; j < old.length; j += 2) {
+      const h = old[j] as number;
+      if (h === 0) continue;
+      let i = h & mask;
+      while (table[2 * i] !== 0) i = (i + 1) & mask;
+      table[2 * i] = h;
+      table[2 * i + 1] = old[j + 1];
+    }
+    this.table = table;
+    this.mask = mask;
   }
 }

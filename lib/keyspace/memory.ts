@@ -18,7 +18,7 @@ export const HASH_FIELD_BYTES = 20;
 export const HASH_BYTES = 384;
 /** A SlotMap's index objects (a SlotTable and its Int32Array), beside the table's own bytes. */
 export const SLOT_MAP_INDEX_BYTES = 200;
-/** One sorted-set member in the dict: its slot-array cells (the index Map's cell apart, as for hashes; its string apart). */
+/** One sorted-set member in the dict: its slot-array cells (the index's share apart, as for hashes; its string apart). */
 export const ZSET_MEMBER_BYTES = 20;
 /**
  * One slot of the ordered index's pools (ZSetIndex.memorySlots): a score and a member reference, 16

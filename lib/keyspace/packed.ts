@@ -1,7 +1,7 @@
 // A hash or sorted set loaded from a snapshot and not used since: kept as the bytes its snapshot
 // frame held, and built into its SlotMap / ZSet on first use (Keyspace.unpack, called by hash.ts's
 // hashOf and zset.ts's zsetOf, and by COPY). Loading a 1M-key mix this way creates one string per value instead of a string per
-// field or member plus the Map and index around them, so a restart costs little more than reading
+// field or member plus the slot arrays and indexes around them, so a restart costs little more than reading
 // the keys, and values nobody touches stay compact (docs/SNAPSHOTS.md, "Loading").
 //
 // A packed value never changes: a write unpacks it first. So a snapshot that meets it writes its
