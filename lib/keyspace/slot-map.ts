@@ -10,8 +10,8 @@
 //     ABSENT if it did not exist, in `undo`. The snapshot writes live slots not in `undo`, then the
 //     old values in `undo`: the map as it was, for the cost of one entry per element changed.
 // Invariant: keys[s] === k for exactly one slot s per live element (and, once the map has an index,
-// the index holds the pair [hashKey(k), s]); holes hold undefined and their numbers are on `free`. Holes are reused before
-// the arrays grow; when the map empties, everything is released.
+// the index holds the pair [hashKey(k), s]); holes hold undefined and their numbers are on `free`.
+// Holes are reused before the arrays grow; when the map empties, everything is released.
 //
 // Small maps (most hashes and sorted sets) have no index: a lookup scans at most SMALL_SLOTS keys,
 // as Redis scans a small listpack. That saves an index on each small value; the index (a SlotTable,

@@ -1,11 +1,13 @@
-// Tests for lib/keyspace/key-index.ts and the SlotTable under it (slot-table.ts), against a Map model.
-// Keys come from a small alphabet so that a 16-pair table has long clusters, wraps around its end,
-// grows and shrinks: the cases where linear probing and back-shift deletion go wrong.
+// Tests for the two open-addressing tables, lib/keyspace/key-index.ts (the keyspace's, pairs of
+// [hash, entry]) and lib/keyspace/slot-table.ts (hashes' and sorted sets', pairs of [hash, slot]),
+// against a Map model. Keys come from a small alphabet so that a 16-pair table has long clusters,
+// wraps around its end, grows and shrinks: the cases where linear probing and back-shift deletion
+// go wrong.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { KeyIndex } from '../../lib/keyspace/key-index.ts';
-import { hashKey } from '../../lib/keyspace/slot-table.ts';
+import { SlotTable, hashKey } from '../../lib/keyspace/slot-table.ts';
 import { seededRandom } from '../support/seeded-random.ts';
 
 class Item {
@@ -107,6 +109,59 @@ test('churn near the fullest load: clusters that wrap around the end survive del
       assert.is(index.get(key), model.get(key), `seed ${seed}: get ${key}`);
     }
     assert.is(index.size, model.size);
+  }
+});
+
+/** The owner side of a SlotTable, as SlotMap has it: keys by slot, found through the table. */
+class SlotOwner {
+  readonly table = new SlotTable();
+  readonly keys: Array<string | undefined> = [];
+  private readonly free: number[] = [];
+
+  slotOf(key: string): number {
+    const h = hashKey(key);
+    for (let at = this.table.first(h); at !== -1; at = this.table.next(at, h)) {
+      const slot = this.table.slotAt(at);
+      if (this.keys[slot] === key) return slot;
+    }
+    return -1;
+  }
+
+  add(key: string): number {
+    const slot = this.free.pop() ?? this.keys.length;
+    this.keys[slot] = key;
+    this.table.insert(hashKey(key), slot);
+    return slot;
+  }
+
+  remove(key: string, slot: number): void {
+    this.table.remove(hashKey(key), slot);
+    this.keys[slot] = undefined;
+    this.free.push(slot);
+  }
+}
+
+test('SlotTable under churn: every present key finds its slot, every absent one -1', () => {
+  for (const [low, high, pool] of [[7, 11, 40], [40, 90, 300], [700, 1100, 4000]]) {
+    const seed = (Math.random() * 2 ** 32) >>> 0;
+    const random = seededRandom(seed);
+    const owner = new SlotOwner();
+    const model = new Map<string, number>();
+    for (let step = 0; step < 20_000; step++) {
+      const key = `m${Math.floor(random() * pool)}`;
+      const slot = model.get(key);
+      const grow = model.size < low || (model.size < high && random() < 0.5);
+      if (grow && slot === undefined) {
+        model.set(key, owner.add(key));
+      } else if (!grow && slot !== undefined) {
+        owner.remove(key, slot);
+        model.delete(key);
+        for (const [other, at] of model) assert.is(owner.slotOf(other), at, `seed ${seed}: ${other} after removing ${key}`);
+      }
+      assert.is(owner.slotOf(key), model.get(key) ?? -1, `seed ${seed}: slot of ${key}`);
+      assert.is(owner.table.size, model.size);
+      assert.ok(owner.table.size <= owner.table.capacity * 0.7, `seed ${seed}: load`);
+    }
   }
 });
 
