@@ -6,8 +6,11 @@
 
 import type { Value } from '../types.ts';
 
-/** Entry object (~104 B), its slot-array cell, and its share of the index table (slot-table.ts). */
-export const ENTRY_BYTES = 140;
+/**
+ * Entry object (~104 B), its slot-array cell (8 B) and its share of the index table (key-index.ts:
+ * 16 B a pair, 23-46 B a key as the table fills and doubles).
+ */
+export const ENTRY_BYTES = 156;
 /** A JS string's header; its characters are counted separately. */
 export const STRING_HEADER_BYTES = 16;
 /** A Uint8Array's objects (view + buffer) beside its bytes. */
