@@ -20,6 +20,7 @@
 // Invariants: each live item is in items[item.slot] and in exactly one pair, reachable from its
 // home pair (hash & mask) without crossing an empty pair; size <= capacity * LOAD_MAX.
 
+import { assert } from '../assert.ts';
 import { hashKey } from './slot-table.ts';
 
 /** Fullest the table gets before it doubles. */
@@ -98,7 +99,11 @@ export class KeyIndex<T extends Keyed> {
     const table = this.table;
     const mask = this.mask;
     let hole = hash30(item.key) & mask;
-    while (table[2 * hole + 1] !== item) hole = (hole + 1) & mask;
+    while (table[2 * hole + 1] !== item) {
+      // (The message is built only on failure: this runs once per probe step.)
+      if (table[2 * hole] === 0) assert(false, `KeyIndex.delete of a key not in the index: ${JSON.stringify(item.key)}`);
+      hole = (hole + 1) & mask;
+    }
     // Shift back every following pair whose home is not between the hole and its position, so each
     // stays reachable from its home without crossing the emptied pair.
     for (let i = (hole + 1) & mask; table[2 * i] !== 0; i = (i + 1) & mask) {

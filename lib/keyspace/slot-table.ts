@@ -18,6 +18,8 @@
 // first empty pair. Invariants: each pair is reachable from its home (hash & mask) without
 // crossing an empty pair; size <= capacity * LOAD_MAX.
 
+import { assert } from '../assert.ts';
+
 /** Fullest the table gets before it doubles. */
 const LOAD_MAX = 0.7;
 /** Emptier than this (and above the initial capacity) and the table halves, giving memory back. */
@@ -93,7 +95,11 @@ export class SlotTable {
     const table = this.table;
     const mask = this.mask;
     let hole = h & mask;
-    while (table[2 * hole] !== h || table[2 * hole + 1] !== slot) hole = (hole + 1) & mask;
+    while (table[2 * hole] !== h || table[2 * hole + 1] !== slot) {
+      // (The message is built only on failure: this runs once per probe step.)
+      if (table[2 * hole] === 0) assert(false, `SlotTable.remove of a pair not in the table (slot ${slot})`);
+      hole = (hole + 1) & mask;
+    }
     // Shift back every following pair whose home is not between the hole and its position, so each
     // stays reachable from its home without crossing the emptied pair.
     for (let i = (hole + 1) & mask; table[2 * i] !== 0; i = (i + 1) & mask) {

@@ -179,6 +179,17 @@ test('the table grows with its keys and gives memory back when they go', () => {
   assert.is(index.get('key:10'), undefined);
 });
 
+test('removing what is not there is a loud invariant error, not a hang', () => {
+  const index = new KeyIndex<Item>();
+  const item = new Item('a');
+  index.insert(item);
+  index.delete(item);
+  assert.throws(() => index.delete(item), /KeyIndex.delete of a key not in the index/);
+  const owner = new SlotOwner();
+  owner.add('b');
+  assert.throws(() => owner.table.remove(hashKey('c'), 7), /SlotTable.remove of a pair not in the table/);
+});
+
 test('hashes are 32-bit integers, never 0, and spread over the low bits', () => {
   const homes = new Set<number>();
   for (let i = 0; i < 4096; i++) {
