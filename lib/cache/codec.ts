@@ -93,6 +93,7 @@ export function jsonCodec<T>(): Codec<T> {
 export function msgpackCodec<T>(): Codec<T> {
   const packer = new Packr({ useRecords: false });
   const unpacker = new Unpackr({ useRecords: false, mapsAsObjects: true });
+  const mapUnpacker = new Unpackr({ useRecords: false, mapsAsObjects: false });
   return {
     name: 'msgpack',
     encode(value) {
@@ -103,7 +104,24 @@ export function msgpackCodec<T>(): Codec<T> {
     },
     decode(payload) {
       if (typeof payload === 'string') throw new TypeError('the payload is a string, not MessagePack');
-      return unpacker.unpack(payload) as T;
+      // msgpackr renames a "__proto__" key to "__proto_" when it builds an object (its guard
+      // against prototype pollution), which would change the value. Payloads holding those bytes
+      // anywhere (rare) decode to Maps instead, made into objects with an own "__proto__" key.
+      const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+      if (bytes.indexOf(PROTO_KEY) === -1) return unpacker.unpack(payload) as T;
+      return mapsToObjects(mapUnpacker.unpack(payload)) as T;
     },
   };
+}
+
+const PROTO_KEY = Buffer.from('__proto__');
+
+/** Plain objects for the Maps in a decoded value, keys as strings (as mapsAsObjects makes them). */
+function mapsToObjects(value: unknown): unknown {
+  if (value instanceof Map) {
+    // Object.fromEntries defines own properties, so "__proto__" stays a key, not the prototype.
+    return Object.fromEntries(Array.from(value, ([key, item]) => [String(key), mapsToObjects(item)]));
+  }
+  if (Array.isArray(value)) return value.map(mapsToObjects);
+  return value;
 }

@@ -64,6 +64,20 @@ test('msgpack round-trips JSON values, Dates, bytes and 64-bit bigints into a by
   assert.ok(throwsOn(() => codec.decode('text')));
 });
 
+test('msgpack keeps an own "__proto__" key a key (msgpackr alone renames it), and sets no prototype', () => {
+  const codec = msgpackCodec<unknown>();
+  const value = JSON.parse('{"__proto__":{"polluted":true},"list":[{"__proto__":1}],"when":0}') as Record<string, unknown>;
+  const back = codec.decode(codec.encode(value)) as Record<string, unknown>;
+  assert.equal(Object.keys(back), ['__proto__', 'list', 'when']);
+  assert.equal(Object.getOwnPropertyDescriptor(back, '__proto__')?.value, { polluted: true });
+  assert.is(Object.getPrototypeOf(back), Object.prototype);
+  assert.is((back as { polluted?: boolean }).polluted, undefined);
+  assert.is(({} as { polluted?: boolean }).polluted, undefined);
+  assert.equal(back, value);
+  // The string alone (not as a key) takes the same path and comes back unchanged.
+  assert.equal(codec.decode(codec.encode({ note: 'a __proto__ in text', big: 2n ** 60n })), { note: 'a __proto__ in text', big: 2n ** 60n });
+});
+
 test('msgpack payloads are independent copies: a later encode does not change an earlier payload', () => {
   const codec = msgpackCodec<unknown>();
   const first = codec.encode({ a: 'first' }) as Uint8Array;
