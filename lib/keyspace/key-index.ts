@@ -15,19 +15,13 @@
 //
 // Layout: pairs [hash, entry] at 2i and 2i+1; hash 0 marks an empty pair. Hashes are 30 bits so
 // they stay small integers under pointer compression (Electron). Linear probing from hash & mask;
-// a delete shifts the following pairs back (no tombstones).
+// a delete shifts the following pairs back (emptyPair, shared with SlotTable).
 //
 // Invariants: each live item is in items[item.slot] and in exactly one pair, reachable from its
 // home pair (hash & mask) without crossing an empty pair; size <= capacity * LOAD_MAX.
 
 import { assert } from '../assert.ts';
-import { hashKey } from './slot-table.ts';
-
-/** Fullest the table gets before it doubles. */
-const LOAD_MAX = 0.7;
-/** Emptier than this (and above the initial capacity) and the table halves, giving memory back. */
-const LOAD_MIN = 0.1;
-const CAPACITY_MIN = 16;
+import { CAPACITY_MIN, LOAD_MAX, LOAD_MIN, emptyPair, hashKey, movePairs } from './slot-table.ts';
 
 export interface Keyed {
   readonly key: string;
@@ -104,18 +98,7 @@ export class KeyIndex<T extends Keyed> {
       if (table[2 * hole] === 0) assert(false, `KeyIndex.delete of a key not in the index: ${JSON.stringify(item.key)}`);
       hole = (hole + 1) & mask;
     }
-    // Shift back every following pair whose home is not between the hole and its position, so each
-    // stays reachable from its home without crossing the emptied pair.
-    for (let i = (hole + 1) & mask; table[2 * i] !== 0; i = (i + 1) & mask) {
-      const home = (table[2 * i] as number) & mask;
-      const stays = hole <= i ? hole < home && home <= i : hole < home || home <= i;
-      if (stays) continue;
-      table[2 * hole] = table[2 * i];
-      table[2 * hole + 1] = table[2 * i + 1];
-      hole = i;
-    }
-    table[2 * hole] = 0;
-    table[2 * hole + 1] = 0;
+    emptyPair(table, mask, hole);
     this.size--;
     this.items[item.slot] = null;
     if (this.size === 0) {
@@ -152,18 +135,9 @@ export class KeyIndex<T extends Keyed> {
   }
 
   private resize(capacity: number): void {
-    const old = this.table;
     const table = new Array<number | T>(capacity * 2).fill(0);
-    const mask = capacity - 1;
-    for (let j = 0; j < old.length; j += 2) {
-      const h = old[j] as number;
-      if (h === 0) continue;
-      let i = h & mask;
-      while (table[2 * i] !== 0) i = (i + 1) & mask;
-      table[2 * i] = h;
-      table[2 * i + 1] = old[j + 1];
-    }
+    movePairs(this.table, table, capacity - 1);
     this.table = table;
-    this.mask = mask;
+    this.mask = capacity - 1;
   }
 }

@@ -74,12 +74,16 @@ export class SlotMap<V> {
     return this.index === null ? 0 : SLOT_MAP_INDEX_BYTES + this.index.bytes;
   }
 
-  /** The key's slot, or -1. */
-  private slotOf(key: string): number {
+  /** hashKey(key) when the map has an index (a small map scans, and takes 0). */
+  private hashOf(key: string): number {
+    return this.index === null ? 0 : hashKey(key);
+  }
+
+  /** The key's slot, or -1. Requires: h === this.hashOf(key). */
+  private slotOf(key: string, h: number): number {
     const keys = this.keys;
     const index = this.index;
     if (index !== null) {
-      const h = hashKey(key);
       for (let at = index.first(h); at !== -1; at = index.next(at, h)) {
         const slot = index.slotAt(at);
         if (keys[slot] === key) return slot;
@@ -96,17 +100,18 @@ export class SlotMap<V> {
   }
 
   get(key: string): V | undefined {
-    const slot = this.slotOf(key);
+    const slot = this.slotOf(key, this.hashOf(key));
     return slot === -1 ? undefined : this.values[slot];
   }
 
   has(key: string): boolean {
-    return this.slotOf(key) !== -1;
+    return this.slotOf(key, this.hashOf(key)) !== -1;
   }
 
   /** Sets key to value; returns true when the key is new. */
   set(key: string, value: V): boolean {
-    const slot = this.slotOf(key);
+    const h = this.hashOf(key);
+    const slot = this.slotOf(key, h);
     if (slot !== -1) {
       if (this.undo !== null) this.remember(key, slot, this.values[slot] as V);
       this.values[slot] = value;
@@ -116,13 +121,13 @@ export class SlotMap<V> {
     const free = this.free.pop();
     if (free === undefined) {
       if (this.undo !== null) this.remember(key, this.keys.length, ABSENT);
-      if (this.index !== null) this.index.insert(hashKey(key), this.keys.length);
+      if (this.index !== null) this.index.insert(h, this.keys.length);
       this.keys.push(key);
       this.values.push(value);
       if (this.index === null && this.keys.length > SMALL_SLOTS) this.buildIndex();
     } else {
       if (this.undo !== null) this.remember(key, free, ABSENT);
-      if (this.index !== null) this.index.insert(hashKey(key), free);
+      if (this.index !== null) this.index.insert(h, free);
       this.keys[free] = key;
       this.values[free] = value;
     }
@@ -141,10 +146,11 @@ export class SlotMap<V> {
   }
 
   delete(key: string): boolean {
-    const slot = this.slotOf(key);
+    const h = this.hashOf(key);
+    const slot = this.slotOf(key, h);
     if (slot === -1) return false;
     if (this.undo !== null) this.remember(key, slot, this.values[slot] as V);
-    if (this.index !== null) this.index.remove(hashKey(key), slot);
+    if (this.index !== null) this.index.remove(h, slot);
     this.count--;
     if (this.count === 0) {
       this.release();

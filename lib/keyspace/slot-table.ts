@@ -20,11 +20,11 @@
 
 import { assert } from '../assert.ts';
 
-/** Fullest the table gets before it doubles. */
-const LOAD_MAX = 0.7;
-/** Emptier than this (and above the initial capacity) and the table halves, giving memory back. */
-const LOAD_MIN = 0.1;
-const CAPACITY_MIN = 16;
+/** Fullest a table gets before it doubles (this one and KeyIndex's). */
+export const LOAD_MAX = 0.7;
+/** Emptier than this (and above the initial capacity) and a table halves, giving memory back. */
+export const LOAD_MIN = 0.1;
+export const CAPACITY_MIN = 16;
 
 /** Per process, so keys chosen to collide in one build do not collide in every store. */
 const SEED = (Math.random() * 0x7fffffff) | 0;
@@ -100,18 +100,7 @@ export class SlotTable {
       if (table[2 * hole] === 0) assert(false, `SlotTable.remove of a pair not in the table (slot ${slot})`);
       hole = (hole + 1) & mask;
     }
-    // Shift back every following pair whose home is not between the hole and its position, so each
-    // stays reachable from its home without crossing the emptied pair.
-    for (let i = (hole + 1) & mask; table[2 * i] !== 0; i = (i + 1) & mask) {
-      const home = table[2 * i] & mask;
-      const stays = hole <= i ? hole < home && home <= i : hole < home || home <= i;
-      if (stays) continue;
-      table[2 * hole] = table[2 * i];
-      table[2 * hole + 1] = table[2 * i + 1];
-      hole = i;
-    }
-    table[2 * hole] = 0;
-    table[2 * hole + 1] = 0;
+    emptyPair(table, mask, hole);
     this.size--;
     if (this.size < (mask + 1) * LOAD_MIN && mask + 1 > CAPACITY_MIN) this.resize((mask + 1) / 2);
   }
@@ -127,18 +116,48 @@ export class SlotTable {
   }
 
   private resize(capacity: number): void {
-    const old = this.table;
     const table = new Int32Array(capacity * 2);
-    const mask = capacity - 1;
-    for (let j = 0; j < old.length; j += 2) {
-      const h = old[j];
-      if (h === 0) continue;
-      let i = h & mask;
-      while (table[2 * i] !== 0) i = (i + 1) & mask;
-      table[2 * i] = h;
-      table[2 * i + 1] = old[j + 1];
-    }
+    movePairs(this.table, table, capacity - 1);
     this.table = table;
-    this.mask = mask;
+    this.mask = capacity - 1;
+  }
+}
+
+// -----------------------------------------------------------------------------------------------
+// Pair arrays: shared with KeyIndex, whose pairs hold an entry where these hold a slot number.
+
+/** Pairs [hash, value] at 2i and 2i+1, hash 0 for an empty pair: an Int32Array or a JS array. */
+export interface PairArray {
+  [index: number]: unknown;
+  readonly length: number;
+}
+
+/**
+ * Empties the pair at `hole`, first shifting back every following pair of its cluster whose home is
+ * not between the hole and its position, so each stays reachable from its home without crossing an
+ * empty pair (linear probing's delete, no tombstones).
+ */
+export function emptyPair(table: PairArray, mask: number, hole: number): void {
+  for (let i = (hole + 1) & mask; table[2 * i] !== 0; i = (i + 1) & mask) {
+    const home = (table[2 * i] as number) & mask;
+    const stays = hole <= i ? hole < home && home <= i : hole < home || home <= i;
+    if (stays) continue;
+    table[2 * hole] = table[2 * i];
+    table[2 * hole + 1] = table[2 * i + 1];
+    hole = i;
+  }
+  table[2 * hole] = 0;
+  table[2 * hole + 1] = 0;
+}
+
+/** Inserts every pair of `from` into the empty `to` of capacity mask + 1 (a resize). */
+export function movePairs(from: PairArray, to: PairArray, mask: number): void {
+  for (let j = 0; j < from.length; j += 2) {
+    const h = from[j] as number;
+    if (h === 0) continue;
+    let i = h & mask;
+    while (to[2 * i] !== 0) i = (i + 1) & mask;
+    to[2 * i] = h;
+    to[2 * i + 1] = from[j + 1];
   }
 }

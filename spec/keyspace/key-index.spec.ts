@@ -85,33 +85,6 @@ test('the index agrees with a Map through inserts, deletes and lookups', () => {
   );
 });
 
-test('churn near the fullest load: clusters that wrap around the end survive deletes', () => {
-  // Between 7 and 11 keys in 16 pairs (long clusters, many across the table's end), then 700-1100
-  // keys as the table doubles and halves; each delete is checked against the whole model.
-  for (const [low, high, pool] of [[7, 11, 40], [700, 1100, 4000]]) {
-    const seed = (Math.random() * 2 ** 32) >>> 0;
-    const random = seededRandom(seed);
-    const index = new KeyIndex<Item>();
-    const model = new Map<string, Item>();
-    for (let step = 0; step < 20_000; step++) {
-      const key = `k${Math.floor(random() * pool)}`;
-      const present = model.get(key);
-      const grow = model.size < low || (model.size < high && random() < 0.5);
-      if (grow && present === undefined) {
-        const item = new Item(key);
-        assert.ok(index.insert(item), `seed ${seed}: insert ${key}`);
-        model.set(key, item);
-      } else if (!grow && present !== undefined) {
-        index.delete(present);
-        model.delete(key);
-        for (const [other, item] of model) assert.is(index.get(other), item, `seed ${seed}: ${other} after deleting ${key}`);
-      }
-      assert.is(index.get(key), model.get(key), `seed ${seed}: get ${key}`);
-    }
-    assert.is(index.size, model.size);
-  }
-});
-
 /** The owner side of a SlotTable, as SlotMap has it: keys by slot, found through the table. */
 class SlotOwner {
   readonly table = new SlotTable();
@@ -141,28 +114,83 @@ class SlotOwner {
   }
 }
 
-test('SlotTable under churn: every present key finds its slot, every absent one -1', () => {
+/** A table under test, seen through what a churn needs: add, remove, find by key. */
+interface ChurnTarget<H> {
+  add(key: string): H;
+  remove(key: string, handle: H): void;
+  find(key: string): H | undefined;
+  readonly size: number;
+  readonly capacity: number;
+}
+
+/**
+ * Keeps between `low` and `high` keys of `pool` while 20,000 random steps add and remove them:
+ * 7-11 keys in 16 pairs give long clusters, many across the table's end; the larger ranges make
+ * the table double and halve. Each remove is checked against the whole model, each step's key too.
+ */
+function churn<H>(make: () => ChurnTarget<H>): void {
   for (const [low, high, pool] of [[7, 11, 40], [40, 90, 300], [700, 1100, 4000]]) {
     const seed = (Math.random() * 2 ** 32) >>> 0;
     const random = seededRandom(seed);
-    const owner = new SlotOwner();
-    const model = new Map<string, number>();
+    const target = make();
+    const model = new Map<string, H>();
     for (let step = 0; step < 20_000; step++) {
-      const key = `m${Math.floor(random() * pool)}`;
-      const slot = model.get(key);
+      const key = `k${Math.floor(random() * pool)}`;
+      const present = model.get(key);
       const grow = model.size < low || (model.size < high && random() < 0.5);
-      if (grow && slot === undefined) {
-        model.set(key, owner.add(key));
-      } else if (!grow && slot !== undefined) {
-        owner.remove(key, slot);
+      if (grow && present === undefined) {
+        model.set(key, target.add(key));
+      } else if (!grow && present !== undefined) {
+        target.remove(key, present);
         model.delete(key);
-        for (const [other, at] of model) assert.is(owner.slotOf(other), at, `seed ${seed}: ${other} after removing ${key}`);
+        for (const [other, handle] of model) assert.is(target.find(other), handle, `seed ${seed}: ${other} after removing ${key}`);
       }
-      assert.is(owner.slotOf(key), model.get(key) ?? -1, `seed ${seed}: slot of ${key}`);
-      assert.is(owner.table.size, model.size);
-      assert.ok(owner.table.size <= owner.table.capacity * 0.7, `seed ${seed}: load`);
+      assert.is(target.find(key), model.get(key), `seed ${seed}: find ${key}`);
+      assert.is(target.size, model.size);
+      assert.ok(target.size <= target.capacity * 0.7, `seed ${seed}: load`);
     }
   }
+}
+
+test('KeyIndex under churn: clusters that wrap around the end survive deletes', () => {
+  churn(() => {
+    const index = new KeyIndex<Item>();
+    return {
+      add(key) {
+        const item = new Item(key);
+        assert.ok(index.insert(item), `insert ${key}`);
+        return item;
+      },
+      remove: (_key, item) => index.delete(item),
+      find: (key) => index.get(key),
+      get size() {
+        return index.size;
+      },
+      get capacity() {
+        return index.capacity;
+      },
+    };
+  });
+});
+
+test('SlotTable under churn: every present key finds its slot, every absent one none', () => {
+  churn(() => {
+    const owner = new SlotOwner();
+    return {
+      add: (key) => owner.add(key),
+      remove: (key, slot) => owner.remove(key, slot),
+      find: (key) => {
+        const slot = owner.slotOf(key);
+        return slot === -1 ? undefined : slot;
+      },
+      get size() {
+        return owner.table.size;
+      },
+      get capacity() {
+        return owner.table.capacity;
+      },
+    };
+  });
 });
 
 test('the table grows with its keys and gives memory back when they go', () => {
