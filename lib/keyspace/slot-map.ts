@@ -26,6 +26,18 @@ import { SlotTable, hashKey } from './slot-table.ts';
 /** In a view's undo log: the element did not exist when the view began. */
 export const ABSENT: unique symbol = Symbol('absent');
 
+/** Elements held in undo logs, summed over the views one snapshot opened: its memory in O(1). */
+export interface UndoTally {
+  elements: number;
+}
+
+/** A view's undo log, counting its growth into the snapshot's tally. */
+export class UndoLog<V> extends Map<string, V | typeof ABSENT> {
+  constructor(readonly tally: UndoTally) {
+    super();
+  }
+}
+
 /** Slots up to which a lookup scans the keys instead of keeping an index. */
 export const SMALL_SLOTS = 16;
 
@@ -37,19 +49,23 @@ export class SlotMap<V> {
   private values: Array<V | undefined> = [];
   private free: number[] = [];
   /** Old values of elements changed since the view began (see top); null when no view is open. */
-  undo: Map<string, V | typeof ABSENT> | null = null;
+  undo: UndoLog<V> | null = null;
   /** Slots below this were already written by the snapshot: their changes need no undo. */
   viewFrom = 0;
 
-  /** Opens a frozen view (a snapshot is about to walk this map from slot `from`). */
-  beginView(from = 0): void {
-    this.undo = new Map();
+  /**
+   * Opens a frozen view (a snapshot is about to walk this map from slot `from`). The undo log's
+   * elements count into `tally` until the view closes.
+   */
+  beginView(tally: UndoTally, from = 0): void {
+    this.undo = new UndoLog(tally);
     this.viewFrom = from;
   }
 
   /** Closes the view, returning its undo log. */
-  endView(): Map<string, V | typeof ABSENT> | null {
+  endView(): UndoLog<V> | null {
     const undo = this.undo;
+    if (undo !== null) undo.tally.elements -= undo.size;
     this.undo = null;
     this.viewFrom = 0;
     return undo;
@@ -57,8 +73,11 @@ export class SlotMap<V> {
 
   /** Records an element's state before its first change in the view, if the view still needs it. */
   private remember(key: string, slot: number, old: V | typeof ABSENT): void {
-    const undo = this.undo as Map<string, V | typeof ABSENT>;
-    if (slot >= this.viewFrom && !undo.has(key)) undo.set(key, old);
+    const undo = this.undo as UndoLog<V>;
+    if (slot >= this.viewFrom && !undo.has(key)) {
+      undo.set(key, old);
+      undo.tally.elements++;
+    }
   }
 
   get size(): number {

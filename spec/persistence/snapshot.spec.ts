@@ -125,5 +125,32 @@ test('a write into a big sorted set half walked costs O(1) and the file still ho
   await loaded.close();
 });
 
+test('copy-on-write memory counts every undo entry of every open view, and returns to zero', async () => {
+  const clock = new FakeClock();
+  const store = await open(undefined, { clock: clock.now, activeExpiry: false });
+  const fields = Object.fromEntries(Array.from({ length: 10 }, (_, f) => [`f${f}`, 'v']));
+  for (let i = 0; i < 2000; i++) store.hset(`h${i}`, fields);
+  const writer = new SnapshotWriter(store.ks, { createdMs: clock.ms, version: 'test' });
+  // Each first write pushes the hash and opens a view over it (the sum over views that cowBytes
+  // once was made these writes quadratic).
+  for (let i = 0; i < 2000; i++) store.hset(`h${i}`, { f0: 'changed' });
+  const afterPushes = writer.cowBytes;
+  store.hset('h7', { f1: 'changed' });
+  const perUndo = writer.cowBytes - afterPushes;
+  assert.ok(perUndo > 0, 'a changed element of a pushed hash counts');
+  store.hset('h1999', { f2: 'changed', f3: 'changed' });
+  assert.is(writer.cowBytes - afterPushes, 3 * perUndo, 'every open view counts, not only the last');
+  store.hset('h7', { f1: 'again' });
+  assert.is(writer.cowBytes - afterPushes, 3 * perUndo, 'an element already remembered adds nothing');
+  while (!writer.step(Number.POSITIVE_INFINITY, 100)) {}
+  assert.is(writer.cowBytes, 0, 'nothing is held once the snapshot is written');
+  assert.ok(writer.peakCowBytes >= afterPushes + 3 * perUndo);
+  const loaded = await load(writer.encoder.take(), clock);
+  assert.is(loaded.hget('h7', 'f1'), 'v');
+  assert.is(loaded.hget('h1999', 'f0'), 'v');
+  await store.close();
+  await loaded.close();
+});
+
 test.after(() => temp.remove());
 test.run();
