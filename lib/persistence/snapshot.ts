@@ -44,8 +44,13 @@ export const SNAPSHOT_SMALL_VALUE_ELEMENTS = 512;
 export const SNAPSHOT_CHUNK_ELEMENTS = 1024;
 /** A slice of snapshot work takes about this long before yielding to the event loop. */
 export const SNAPSHOT_SLICE_MS = 1;
-/** While the app keeps the event loop busy, snapshot slices take at most this share of it. */
-export const SNAPSHOT_BUSY_SHARE = 0.2;
+/**
+ * While the app saturates the event loop, snapshot slices take this share of it. 10%, not more:
+ * the rewrite issue asks that writes keep >= 80% of their idle rate during a rewrite, and the
+ * job's share is only part of their loss (its garbage and copy-on-write take ~8% more; at 20% the
+ * bench's writes kept 68-78%, at 10% 82%). A loop with room to spare gives the job what it leaves.
+ */
+export const SNAPSHOT_BUSY_SHARE = 0.1;
 /** Event-loop utilization (outside our slices) above which the app counts as busy. */
 export const SNAPSHOT_BUSY_UTILIZATION = 0.5;
 /** Slice length while the app leaves the loop idle (no request waits on it then). */
@@ -313,10 +318,12 @@ export class SnapshotWriter implements MutationObserver {
 /**
  * Shares the event loop between a background job and the app. After each slice it sleeps one timer
  * tick: if the loop idled through it, the app has nothing to do and the job goes on at once, with
- * longer slices. If the app kept the loop busy, the job sleeps long enough that its last slice is at
- * most SNAPSHOT_BUSY_SHARE of the time (one sleep, not a poll), with 1 ms slices, so a busy app
- * keeps at least 80% of the loop and its requests wait at most about a slice. The budget is per
- * slice, not over the whole job: a moment of load never makes the job owe a long sleep.
+ * longer slices. If the app kept the loop busy, the job sleeps long enough that its last slice is
+ * the share of the time the app left free in that tick, at least SNAPSHOT_BUSY_SHARE and at most
+ * half (one sleep, not a poll), with 1 ms slices: a saturated app keeps about 90% of the loop, a
+ * half-busy one is not made to wait while the loop idles, and requests wait at most about a
+ * slice. The budget is per slice, not over the whole job: a moment of load never makes the job owe
+ * a long sleep.
  */
 class Pacer {
   /** The next slice's length: short while the app is busy, longer while it is idle. */
@@ -330,12 +337,16 @@ class Pacer {
     const before = performance.eventLoopUtilization();
     const tickStarted = performance.now();
     await new Promise((resolve) => setTimeout(resolve, 1));
-    if (performance.eventLoopUtilization(before).utilization < SNAPSHOT_BUSY_UTILIZATION) {
+    const utilization = performance.eventLoopUtilization(before).utilization;
+    if (utilization < SNAPSHOT_BUSY_UTILIZATION) {
       this.sliceMs = SNAPSHOT_IDLE_SLICE_MS;
       return;
     }
     this.sliceMs = this.busySliceMs;
-    const restMs = (sliceTookMs * (1 - SNAPSHOT_BUSY_SHARE)) / SNAPSHOT_BUSY_SHARE - (performance.now() - tickStarted);
+    // The app used `utilization` of the tick: the job may take what it leaves, never less than
+    // SNAPSHOT_BUSY_SHARE (a saturated loop) and never more than half (a tick is a short sample).
+    const share = Math.min(0.5, Math.max(SNAPSHOT_BUSY_SHARE, 1 - utilization));
+    const restMs = (sliceTookMs * (1 - share)) / share - (performance.now() - tickStarted);
     if (restMs > 0) await new Promise((resolve) => setTimeout(resolve, restMs));
   }
 }
