@@ -116,7 +116,20 @@ const busyRate = busy.writes / busy.seconds;
 row('rewrite duration, under the client loop', `${seconds.toFixed(2)} s`, 'Redis ~5 s under writes');
 row('base vs the AOF before', `${(result.baseBytes / 2 ** 20).toFixed(0)} MiB vs ${(result.previousBytes / 2 ** 20).toFixed(0)} MiB`, `${((result.baseBytes / result.previousBytes) * 100).toFixed(0)}%`);
 row('client loop during the rewrite', `p50 ${ms(busyStats.p50)}, p99 ${ms(busyStats.p99)}, max ${ms(busyStats.max)}`, 'target p99 <= 2 ms, max <= 10 ms (Redis: p99 8.2 ms, max 71 ms)');
-row('write rate during the rewrite', `${Math.round(busyRate)} writes/s, ${((busyRate / idleRate) * 100).toFixed(0)}% of idle`, 'target >= 80% (Redis: -55%)');
+// The idle rate again after the rewrite, settled the same way: a single 2 s sample before it
+// varied 194-334k writes/s between runs, which swung the ratio more than the rewrite's share did.
+(globalThis as { gc?: () => void }).gc?.();
+await new Promise((resolve) => setTimeout(resolve, 1000));
+idleEnd = performance.now() + 2000;
+const idleAfter = await clientLoop(store, () => performance.now() > idleEnd);
+const idleAfterRate = idleAfter.writes / idleAfter.seconds;
+const idleMeanRate = (idleRate + idleAfterRate) / 2;
+row('client loop idle again, after the rewrite', `${Math.round(idleAfterRate)} writes/s`);
+row(
+  'write rate during the rewrite',
+  `${Math.round(busyRate)} writes/s, ${((busyRate / idleMeanRate) * 100).toFixed(0)}% of idle (mean of before and after)`,
+  'target >= 80% (Redis: -55%)',
+);
 row('copy-on-write memory (aof_last_cow_size)', `${(result.cowBytes / 2 ** 20).toFixed(1)} MiB`);
 await store.close();
 
