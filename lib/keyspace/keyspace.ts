@@ -81,6 +81,8 @@ export interface RecordSink {
   append(record: LogRecord): void;
   /** Records that replay must apply all together or not at all. */
   appendBatch(records: LogRecord[]): void;
+  /** append(['SET', key, value]) without building the record (the AOF's fast path). */
+  appendSet?(key: string, value: Value): void;
 }
 
 /** Sees every change to the keyspace before it happens (the snapshot's copy-on-write view). */
@@ -352,8 +354,21 @@ export class Keyspace {
   propagate(record: LogRecord): void {
     this.dirty++;
     if (this.sink === null || this.loading) return;
+    this.propagateRecord(record);
+  }
+
+  /** propagate(['SET', key, value]), handed to a sink that takes it without the array. */
+  propagateSet(key: string, value: Value): void {
+    this.dirty++;
+    const sink = this.sink;
+    if (sink === null || this.loading) return;
+    if (this.batch !== null || sink.appendSet === undefined) this.propagateRecord(['SET', key, value]);
+    else sink.appendSet(key, value);
+  }
+
+  private propagateRecord(record: LogRecord): void {
     if (this.batch !== null) this.batch.push(record);
-    else this.sink.append(record);
+    else this.sink!.append(record);
   }
 
   /** Starts collecting records for one all-or-nothing unit. */

@@ -81,7 +81,8 @@ export function set(ks: Keyspace, key: string, value: Value, flags: number, expi
   if (expireAt !== 0) ks.setExpiry(stored, expireAt);
   if (!ks.logging) ks.changed();
   else if (expireAt !== 0) ks.propagate(['SET', key, value, 'PXAT', expireAt]);
-  else ks.propagate(keepTtl ? ['SET', key, value, 'KEEPTTL'] : ['SET', key, value]);
+  else if (keepTtl) ks.propagate(['SET', key, value, 'KEEPTTL']);
+  else ks.propagateSet(key, value);
   return (flags & SET_GET) !== 0 ? previous : 'OK';
 }
 

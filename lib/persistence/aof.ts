@@ -20,6 +20,7 @@
 import type { FileSystem } from '../fs/fs.ts';
 import { StorageIOError } from '../errors.ts';
 import type { LogRecord, RecordSink } from '../keyspace/keyspace.ts';
+import type { Value } from '../types.ts';
 import { encodeFileHeader } from './format.ts';
 import { FrameEncoder } from './record-codec.ts';
 import { UnsyncedTail } from './unsynced-tail.ts';
@@ -137,6 +138,12 @@ export class AppendOnlyFile implements RecordSink {
   append(record: LogRecord): void {
     this.beforeAppend();
     this.encoder.record(record);
+    this.afterAppend();
+  }
+
+  appendSet(key: string, value: Value): void {
+    this.beforeAppend();
+    this.encoder.set(key, value);
     this.afterAppend();
   }
 

@@ -8,7 +8,7 @@
 // them straight into the AOF buffer avoids msgpackr's per-call buffer slice and copy (measured in
 // bench/aof-encoding.bench.ts).
 
-import type { Arg } from '../types.ts';
+import type { Arg, Value } from '../types.ts';
 import {
   ARG_BYTES,
   ARG_FLOAT64,
@@ -191,6 +191,24 @@ export class FrameEncoder {
     this.close(start);
   }
 
+  /**
+   * The frame of record(['SET', key, value]), byte for byte, without the record array or the
+   * per-argument loop: the write path's most common record.
+   */
+  set(key: string, value: Value): void {
+    this.reserve(FRAME_HEADER_BYTES + 1 + 1 + SET_NAME.length + argBytesMax(key) + argBytesMax(value));
+    const buffer = this.buffer;
+    const start = this.length;
+    let at = start + FRAME_HEADER_BYTES;
+    buffer[at++] = FRAME_RECORD;
+    buffer[at++] = 3;
+    for (let i = 0; i < SET_NAME.length; i++) buffer[at++] = SET_NAME[i];
+    this.length = at;
+    this.putArg(key);
+    this.putArg(value);
+    this.close(start);
+  }
+
   batch(records: ReadonlyArray<readonly Arg[]>): void {
     const start = this.open(FRAME_BATCH);
     this.reserve(5);
@@ -236,6 +254,9 @@ export class FrameEncoder {
     this.length = 0;
   }
 }
+
+/** 'SET' as an encoded argument: tag, length, bytes. */
+const SET_NAME = [ARG_STRING, 3, 0x53, 0x45, 0x54];
 
 /** Strings from this many UTF-16 units are copied by Buffer's native encoder (see putArg). */
 const NATIVE_COPY_UNITS = 24;

@@ -83,6 +83,26 @@ test('records round-trip: strings (any), bytes and numbers come back equal and t
   );
 });
 
+test("the SET fast path writes record(['SET', key, value])'s bytes exactly", () => {
+  // Plain ASCII of every length class too: the short loop, the native copy (24-127 units) and the
+  // two-byte length (128 and up).
+  const ascii = fc.string({ unit: fc.constantFrom('a', 'z', '0', ':'), maxLength: 200 });
+  const valueArbitrary = fc.oneof(ascii, argArbitrary.filter((arg): arg is string | Uint8Array => typeof arg !== 'number'));
+  const keyArbitrary = fc.oneof(ascii, argArbitrary.filter((arg): arg is string => typeof arg === 'string'));
+  fc.assert(
+    fc.property(fc.array(fc.tuple(keyArbitrary, valueArbitrary), { minLength: 1, maxLength: 8 }), (pairs) => {
+      const fast = new FrameEncoder(16);
+      const generic = new FrameEncoder(16);
+      for (const [key, value] of pairs) {
+        fast.set(key, value);
+        generic.record(['SET', key, value]);
+      }
+      assert.equal([...fast.take()], [...generic.take()]);
+    }),
+    { numRuns: 500 },
+  );
+});
+
 test('malformed payloads throw MalformedPayloadError, never anything else', () => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
