@@ -6,7 +6,7 @@
 //
 // Hand-written rather than msgpackr: records are tiny arrays of three or four scalars, and writing
 // them straight into the AOF buffer avoids msgpackr's per-call buffer slice and copy (measured in
-// bench/aof-encoding.bench.ts).
+// bench/aof.bench.ts, the encoding rows).
 
 import type { Arg, Value } from '../types.ts';
 import {
