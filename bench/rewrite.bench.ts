@@ -92,14 +92,20 @@ await store.close();
 let started = performance.now();
 store = await open(dir, options);
 row('load before the rewrite (AOF replay)', `${((performance.now() - started) / 1000).toFixed(2)} s`, `${(before / 2 ** 20).toFixed(0)} MiB of AOF`);
-// Let the collector finish with the load's garbage first: a full collection still running from the
-// replay made the idle loop below run at half its steady rate, which flattered the rewrite's ratio.
-// Then give its concurrent sweeping a second, or the loop's first allocations sweep (300+ ms).
-(globalThis as { gc?: () => void }).gc?.();
-await new Promise((resolve) => setTimeout(resolve, 1000));
+/**
+ * The client loop for 2 s with nothing else running, once the collector is done: a full collection
+ * still running from the replay made the loop run at half its steady rate (which flattered the
+ * rewrite's ratio), and without a second for concurrent sweeping the loop's first allocations sweep
+ * (300+ ms).
+ */
+async function settledIdleLoop(): Promise<LoopStats> {
+  (globalThis as { gc?: () => void }).gc?.();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const idleEnd = performance.now() + 2000;
+  return clientLoop(store, () => performance.now() > idleEnd);
+}
 
-let idleEnd = performance.now() + 2000;
-const idle = await clientLoop(store, () => performance.now() > idleEnd);
+const idle = await settledIdleLoop();
 const idleStats = percentiles(idle.gaps);
 const idleRate = idle.writes / idle.seconds;
 row('client loop idle (10 GET+SET per turn)', `p50 ${ms(idleStats.p50)}, p99 ${ms(idleStats.p99)}, max ${ms(idleStats.max)}`, `${Math.round(idleRate)} writes/s`);
@@ -116,12 +122,9 @@ const busyRate = busy.writes / busy.seconds;
 row('rewrite duration, under the client loop', `${seconds.toFixed(2)} s`, 'Redis ~5 s under writes');
 row('base vs the AOF before', `${(result.baseBytes / 2 ** 20).toFixed(0)} MiB vs ${(result.previousBytes / 2 ** 20).toFixed(0)} MiB`, `${((result.baseBytes / result.previousBytes) * 100).toFixed(0)}%`);
 row('client loop during the rewrite', `p50 ${ms(busyStats.p50)}, p99 ${ms(busyStats.p99)}, max ${ms(busyStats.max)}`, 'target p99 <= 2 ms, max <= 10 ms (Redis: p99 8.2 ms, max 71 ms)');
-// The idle rate again after the rewrite, settled the same way: a single 2 s sample before it
-// varied 194-334k writes/s between runs, which swung the ratio more than the rewrite's share did.
-(globalThis as { gc?: () => void }).gc?.();
-await new Promise((resolve) => setTimeout(resolve, 1000));
-idleEnd = performance.now() + 2000;
-const idleAfter = await clientLoop(store, () => performance.now() > idleEnd);
+// The idle rate again after the rewrite: a single 2 s sample before it varied 194-334k writes/s
+// between runs, which swung the ratio more than the rewrite's share did.
+const idleAfter = await settledIdleLoop();
 const idleAfterRate = idleAfter.writes / idleAfter.seconds;
 const idleMeanRate = (idleRate + idleAfterRate) / 2;
 row('client loop idle again, after the rewrite', `${Math.round(idleAfterRate)} writes/s`);

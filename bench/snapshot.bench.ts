@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open, type Store } from '../lib/index.ts';
-import { SnapshotWriter } from '../lib/persistence/snapshot.ts';
+import { SnapshotWriter, type SnapshotResult } from '../lib/persistence/snapshot.ts';
 import { note, seededRandom } from './harness.ts';
 
 const KEYS = Number(process.env.SNAPSHOT_KEYS ?? 1_000_000);
@@ -50,6 +50,25 @@ interface LoopStats {
   gaps: number[];
 }
 
+/** One write of a random key: overwrites a string (the copy-on-write case) or touches a hash or sorted set. */
+function writeOne(store: Store): void {
+  const k = Math.floor(random() * KEYS);
+  if (k % 10 < 8) store.set(`s:${k}`, value100(k + 1));
+  else if (k % 10 === 8) store.hset(`h:${k}`, { field0: 'changed' });
+  else store.zadd(`z:${k}`, [[1, 'member:0']]);
+}
+
+/** A bgsave while `client` runs (it stops when the save ends): the save's result, its seconds and the client's own. */
+async function bgsaveUnder<T>(store: Store, client: (until: () => boolean) => Promise<T>): Promise<{ result: SnapshotResult; seconds: number; load: T }> {
+  let saving = true;
+  const running = client(() => !saving);
+  const started = performance.now();
+  const result = await store.bgsave();
+  saving = false;
+  const load = await running;
+  return { result, seconds: (performance.now() - started) / 1000, load };
+}
+
 /** A client: one GET (and one SET when writing) per event-loop turn, timing the gap between turns. */
 function clientLoop(store: Store, writes: boolean, until: () => boolean): Promise<LoopStats> {
   return new Promise((resolve) => {
@@ -64,11 +83,7 @@ function clientLoop(store: Store, writes: boolean, until: () => boolean): Promis
       store.get(`s:${i - (i % 10)}`);
       operations++;
       if (writes) {
-        // Overwrite existing strings (the copy-on-write case) and touch hashes and sorted sets.
-        const k = Math.floor(random() * KEYS);
-        if (k % 10 < 8) store.set(`s:${k}`, value100(k + 1));
-        else if (k % 10 === 8) store.hset(`h:${k}`, { field0: 'changed' });
-        else store.zadd(`z:${k}`, [[1, 'member:0']]);
+        writeOne(store);
         operations++;
       }
       if (until()) resolve({ operations, gaps });
@@ -93,12 +108,7 @@ function steadyWriter(store: Store, perSecond: number, until: () => boolean): Pr
       // A tick does at most 4 ms worth: a loop that cannot keep up drops the backlog (the rate
       // done is reported) rather than blocking for ever longer bursts.
       const due = Math.min(Math.floor(((performance.now() - started) / 1000) * perSecond), writes + perSecond / 250);
-      for (; writes < due; writes++) {
-        const k = Math.floor(random() * KEYS);
-        if (k % 10 < 8) store.set(`s:${k}`, value100(k + 1));
-        else if (k % 10 === 8) store.hset(`h:${k}`, { field0: 'changed' });
-        else store.zadd(`z:${k}`, [[1, 'member:0']]);
-      }
+      for (; writes < due; writes++) writeOne(store);
       if (until()) resolve({ writes, seconds: (performance.now() - started) / 1000 });
       else setTimeout(tick, 1);
     };
@@ -145,13 +155,7 @@ row('client loop idle (GET+SET per turn)', `p50 ${ms(idleStats.p50)}, p99 ${ms(i
 }
 
 // bgsave while the loop reads and writes.
-let saving = true;
-const during = clientLoop(store, true, () => !saving);
-const saveStarted = performance.now();
-const result = await store.bgsave();
-saving = false;
-const busy = await during;
-const saveSeconds = (performance.now() - saveStarted) / 1000;
+const { result, seconds: saveSeconds, load: busy } = await bgsaveUnder(store, (until) => clientLoop(store, true, until));
 const busyStats = percentiles(busy.gaps);
 row('bgsave duration, under the client loop', `${saveSeconds.toFixed(2)} s`, "target within 2x Redis's 1.9-2.7 s");
 row('snapshot file', `${(statSync(join(dir, 'dump.rdb')).size / 2 ** 20).toFixed(1)} MiB, ${result.keys} keys`);
@@ -160,16 +164,11 @@ row('copy-on-write memory (rdb_last_cow_size)', `${(result.cowBytes / 2 ** 20).t
 
 // bgsave under a steady write load that leaves the loop room (the pacer's adaptive share).
 {
-  let steadySaving = true;
-  const writer = steadyWriter(store, STEADY_WRITES_PER_SECOND, () => !steadySaving);
-  const started = performance.now();
-  const steady = await store.bgsave();
-  steadySaving = false;
-  const load = await writer;
+  const steady = await bgsaveUnder(store, (until) => steadyWriter(store, STEADY_WRITES_PER_SECOND, until));
   row(
     `bgsave duration, under ${STEADY_WRITES_PER_SECOND / 1000}k writes/s`,
-    `${((performance.now() - started) / 1000).toFixed(2)} s`,
-    `target within 2x Redis's 1.9-2.7 s (Redis's under ~280k SET/s); ${Math.round(load.writes / load.seconds)} writes/s done, copy-on-write ${(steady.cowBytes / 2 ** 20).toFixed(1)} MiB`,
+    `${steady.seconds.toFixed(2)} s`,
+    `target within 2x Redis's 1.9-2.7 s (Redis's under ~280k SET/s); ${Math.round(steady.load.writes / steady.load.seconds)} writes/s done, copy-on-write ${(steady.result.cowBytes / 2 ** 20).toFixed(1)} MiB`,
   );
 }
 

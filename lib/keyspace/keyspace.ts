@@ -354,21 +354,19 @@ export class Keyspace {
   propagate(record: LogRecord): void {
     this.dirty++;
     if (this.sink === null || this.loading) return;
-    this.propagateRecord(record);
-  }
-
-  /** propagate(['SET', key, value]), handed to a sink that takes it without the array. */
-  propagateSet(key: string, value: Value): void {
-    this.dirty++;
-    const sink = this.sink;
-    if (sink === null || this.loading) return;
-    if (this.batch !== null || sink.appendSet === undefined) this.propagateRecord(['SET', key, value]);
-    else sink.appendSet(key, value);
-  }
-
-  private propagateRecord(record: LogRecord): void {
     if (this.batch !== null) this.batch.push(record);
-    else this.sink!.append(record);
+    else this.sink.append(record);
+  }
+
+  /** propagate(['SET', key, value]), handed without the array to a sink that takes it so. */
+  propagateSet(key: string, value: Value): void {
+    const sink = this.sink;
+    if (sink === null || sink.appendSet === undefined || this.batch !== null || this.loading) {
+      this.propagate(['SET', key, value]);
+      return;
+    }
+    this.dirty++;
+    sink.appendSet(key, value);
   }
 
   /** Starts collecting records for one all-or-nothing unit. */
