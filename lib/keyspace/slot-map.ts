@@ -10,7 +10,8 @@
 //     ABSENT if it did not exist, in `undo`. The snapshot writes live slots not in `undo`, then the
 //     old values in `undo`: the map as it was, for the cost of one entry per element changed.
 // Invariant: keys[s] === k for exactly one slot s per live element (and, once the map has an index,
-// the index holds the pair [hashKey(k), s]); holes hold undefined and their numbers are on `free`.
+// the index holds the pair [hashKey(k), s]); holes hold undefined keys and the map's `hole` value, and
+// their numbers are on `free`.
 // Holes are reused before the arrays grow; when the map empties, everything is released.
 //
 // Small maps (most hashes and sorted sets) have no index: a lookup scans at most SMALL_SLOTS keys,
@@ -52,6 +53,13 @@ export class SlotMap<V> {
   undo: UndoLog<V> | null = null;
   /** Slots below this were already written by the snapshot: their changes need no undo. */
   viewFrom = 0;
+
+  /**
+   * `hole` is what a deleted element's value slot holds. The default, undefined, lets the value be
+   * collected. A sorted set's scores pass 0: one undefined turns V8's unboxed double array into
+   * one of pointers to boxed numbers for good, an extra cache miss on every ZSCORE and ZRANK.
+   */
+  constructor(private readonly hole: V | undefined = undefined) {}
 
   /**
    * Opens a frozen view (a snapshot is about to walk this map from slot `from`). The undo log's
@@ -176,7 +184,7 @@ export class SlotMap<V> {
       return true;
     }
     this.keys[slot] = undefined;
-    this.values[slot] = undefined;
+    this.values[slot] = this.hole;
     this.free.push(slot);
     return true;
   }
@@ -205,7 +213,7 @@ export class SlotMap<V> {
     return this.keys[slot];
   }
 
-  /** The value in a slot, or undefined for a hole. */
+  /** The value in a slot; meaningless for a hole (check keyAt). */
   valueAt(slot: number): V | undefined {
     return this.values[slot];
   }

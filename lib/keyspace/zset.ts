@@ -55,7 +55,7 @@ import { ZSetIndex, compareMembers } from './zset-index.ts';
 
 /** A sorted set: member -> score, plus the (score, member) order. */
 export class ZSet {
-  dict = new SlotMap<number>();
+  dict = new SlotMap<number>(0);
   index = new ZSetIndex();
 
   get size(): number {
