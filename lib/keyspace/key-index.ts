@@ -111,6 +111,16 @@ export class KeyIndex<T extends Keyed> {
     if (this.size < (mask + 1) * LOAD_MIN && mask + 1 > CAPACITY_MIN) this.resize((mask + 1) / 2);
   }
 
+  /**
+   * Grows the table now to hold `count` more items: a load that knows its key count skips the
+   * doublings (and their rehashing) that inserting one by one would go through.
+   */
+  reserve(count: number): void {
+    let capacity = this.mask + 1;
+    while (this.size + count > capacity * LOAD_MAX) capacity *= 2;
+    if (capacity > this.mask + 1) this.resize(capacity);
+  }
+
   /** Number of slots, live or holes. */
   get slotCount(): number {
     return this.items.length;

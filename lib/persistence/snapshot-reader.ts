@@ -19,6 +19,7 @@ import { compareMembers } from '../keyspace/zset-index.ts';
 import type { Value } from '../types.ts';
 import { BadHeaderError, scanFrames } from './check.ts';
 import {
+  FRAME_HEADER_BYTES,
   FRAME_SNAPSHOT_END,
   FRAME_SNAPSHOT_KEY,
   FRAME_SNAPSHOT_META,
@@ -49,6 +50,9 @@ class SnapshotFormatError extends Error {
 
 const IN_MEMORY_TYPE = [TYPE_STRING, TYPE_HASH, TYPE_ZSET] as const;
 
+/** The smallest KEY frame: header, kind, type, a one-byte key, expiry, an empty value. */
+const KEY_FRAME_BYTES_MIN = FRAME_HEADER_BYTES + 1 + 1 + 2 + 8 + 2;
+
 /**
  * Loads the snapshot at path into ks (which must not hold its keys). With skipExpired, keys whose
  * time has passed are left out (a snapshot loaded on its own); without, they load with their expiry
@@ -73,6 +77,7 @@ export async function loadSnapshotFile(
   // Sorted sets are gathered and built at the end in one sorted pass (faster than inserting).
   const zsets = new Map<string, { entry: Entry; members: string[]; scores: number[] }>();
 
+  const fileBytes = fs.statSync(path)?.size ?? 0;
   let scan;
   try {
     scan = await scanFrames(fs, path, (bytes, start, end, offset) => {
@@ -84,7 +89,9 @@ export async function loadSnapshotFile(
         if (kind === FRAME_SNAPSHOT_META) {
           if (meta !== null) throw new Error('a second metadata frame');
           meta = { createdMs: decoder.float64(), version: String(decoder.arg()) };
-          decoder.varint();
+          // The key count sizes the index once. Bounded by what the file can hold, so a damaged
+          // count cannot ask for a huge table.
+          ks.entries.reserve(Math.min(decoder.varint(), Math.floor(fileBytes / KEY_FRAME_BYTES_MIN)));
         } else if (kind === FRAME_SNAPSHOT_KEY) {
           keys++;
           const type = decoder.byte();

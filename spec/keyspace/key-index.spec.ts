@@ -207,6 +207,22 @@ test('the table grows with its keys and gives memory back when they go', () => {
   assert.is(index.get('key:10'), undefined);
 });
 
+test('reserve grows the table once to what inserting one by one reaches', () => {
+  const grown = new KeyIndex<Item>();
+  const reserved = new KeyIndex<Item>();
+  reserved.reserve(10_000);
+  const capacity = reserved.capacity;
+  for (let i = 0; i < 10_000; i++) {
+    assert.ok(grown.insert(new Item(`key:${i}`)));
+    assert.ok(reserved.insert(new Item(`key:${i}`)));
+  }
+  assert.is(reserved.capacity, capacity, 'no growth after the reservation');
+  assert.is(reserved.capacity, grown.capacity);
+  for (let i = 0; i < 10_000; i += 97) assert.is(reserved.get(`key:${i}`)?.key, `key:${i}`);
+  reserved.reserve(0);
+  assert.is(reserved.capacity, capacity, 'reserving nothing more changes nothing');
+});
+
 test('removing what is not there is a loud invariant error, not a hang', () => {
   const index = new KeyIndex<Item>();
   const item = new Item('a');

@@ -9,7 +9,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { open, type Store } from '../../lib/index.ts';
 import { nodeFs } from '../../lib/fs/node-fs.ts';
-import { encodeFileHeader } from '../../lib/persistence/format.ts';
+import { FRAME_SNAPSHOT_END, FRAME_SNAPSHOT_KEY, FRAME_SNAPSHOT_META, SNAPSHOT_TYPE_STRING, encodeFileHeader } from '../../lib/persistence/format.ts';
+import { FrameEncoder } from '../../lib/persistence/record-codec.ts';
 import { loadSnapshotFile } from '../../lib/persistence/snapshot-reader.ts';
 import { SnapshotWriter } from '../../lib/persistence/snapshot.ts';
 import { type Command, runStep, type Step, step as stepArbitrary } from '../support/command-arbitrary.ts';
@@ -82,6 +83,39 @@ test('the file holds the keyspace as it was at the start, whatever happens meanw
     ),
     { numRuns: 250 },
   );
+});
+
+test('the key count sizes the index once, and a damaged count cannot ask for a huge table', async () => {
+  const clock = new FakeClock();
+  const source = await open(undefined, { clock: clock.now, activeExpiry: false });
+  for (let i = 0; i < 5_000; i++) source.set(`k${i}`, 'v');
+  const writer = new SnapshotWriter(source.ks, { createdMs: clock.ms, version: 'test' });
+  while (!writer.step(Number.POSITIVE_INFINITY));
+  const loaded = await load(writer.encoder.take(), clock);
+  assert.is(loaded.dbsize(), 5_000);
+  assert.is(loaded.ks.entries.capacity, source.ks.entries.capacity, 'the table a one-by-one load would reach');
+
+  // A well-formed file whose META frame claims 2^35 - 1 keys and holds one.
+  const frames = new FrameEncoder();
+  let start = frames.open(FRAME_SNAPSHOT_META);
+  frames.writeFloat64(clock.ms);
+  frames.writeArg('test');
+  frames.writeVarint(2 ** 35 - 1);
+  frames.close(start);
+  start = frames.open(FRAME_SNAPSHOT_KEY);
+  frames.writeByte(SNAPSHOT_TYPE_STRING);
+  frames.writeArg('k');
+  frames.writeFloat64(0);
+  frames.writeArg('v');
+  frames.close(start);
+  start = frames.open(FRAME_SNAPSHOT_END);
+  frames.writeVarint(1);
+  frames.close(start);
+  const fileBytes = frames.length;
+  const lying = await load(frames.take(), clock);
+  assert.is(lying.get('k'), 'v');
+  assert.ok(lying.ks.entries.capacity <= 64, `capacity ${lying.ks.entries.capacity} for a file of ${fileBytes} bytes`);
+  await Promise.all([source.close(), loaded.close(), lying.close()]);
 });
 
 test('keys created during the snapshot are not in it; starting copies nothing', async () => {
