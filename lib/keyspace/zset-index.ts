@@ -313,6 +313,18 @@ export class ZSetIndex {
     }
   }
 
+  /**
+   * Calls fn once per leaf, in order, with the pool arrays and the leaf's [start, end) in them:
+   * for bulk readers (a snapshot encodes a leaf's pairs in one call). fn must not change the index.
+   */
+  forEachRun(fn: (scores: readonly number[], members: readonly string[], start: number, end: number) => void): void {
+    const tree = this.tree;
+    for (let leaf = tree.edgeLeaf(false); leaf !== NONE; leaf = tree.next[leaf]) {
+      const base = leaf * tree.leafCap;
+      fn(tree.scores, tree.members, base, base + tree.leafCount[leaf]);
+    }
+  }
+
   /** Verifies every structural invariant; returns the first one broken, or null. O(n); for tests. */
   checkInvariants(): string | null {
     return this.tree.check();

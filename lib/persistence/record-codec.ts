@@ -86,29 +86,16 @@ export class FrameEncoder {
     if (typeof arg === 'string') {
       const units = arg.length;
       if (units >= NATIVE_COPY_UNITS && units < 128) {
-        // Longer ASCII: Buffer's native copy is faster than the loop below (measured: 100 chars
-        // 66 ns vs 254 ns; the loop wins below ~24). Only ASCII writes one byte per unit.
+        // Longer ASCII: Buffer's native copy is faster than putShortAscii's loop (measured: 100
+        // chars 66 ns vs 254 ns; the loop wins below ~24). Only ASCII writes one byte per unit.
         if (utf8Write(buffer, arg, this.length + 2) === units) {
           buffer[this.length] = ARG_STRING;
           buffer[this.length + 1] = units;
           this.length += 2 + units;
           return;
         }
-      } else if (units < 128) {
-        // Most keys and values: short ASCII, copied straight in (ASCII is always well-formed).
-        const base = this.length + 2;
-        let i = 0;
-        for (; i < units; i++) {
-          const code = arg.charCodeAt(i);
-          if (code >= 0x80) break;
-          buffer[base + i] = code;
-        }
-        if (i === units) {
-          buffer[this.length] = ARG_STRING;
-          buffer[this.length + 1] = units;
-          this.length = base + units;
-          return;
-        }
+      } else if (this.putShortAscii(arg)) {
+        return;
       }
       if (!isWellFormed(arg)) {
         // UTF-8 cannot carry a lone surrogate; keep the code units so the string comes back equal.
@@ -136,6 +123,27 @@ export class FrameEncoder {
       buffer.set(arg, this.length);
       this.length += arg.byteLength;
     }
+  }
+
+  /**
+   * Most keys, values and members: short ASCII, copied straight in (ASCII is always well-formed).
+   * Returns false, having written nothing that counts, when arg is not one.
+   * Requires: argBytesMax(arg) bytes of room.
+   */
+  private putShortAscii(arg: string): boolean {
+    const units = arg.length;
+    if (units >= NATIVE_COPY_UNITS) return false;
+    const buffer = this.buffer;
+    const base = this.length + 2;
+    for (let i = 0; i < units; i++) {
+      const code = arg.charCodeAt(i);
+      if (code >= 0x80) return false;
+      buffer[base + i] = code;
+    }
+    buffer[this.length] = ARG_STRING;
+    buffer[this.length + 1] = units;
+    this.length = base + units;
+    return true;
   }
 
   /** A varint without the reservation. Requires: 5 bytes of room. */
@@ -166,6 +174,26 @@ export class FrameEncoder {
     this.reserve(8);
     this.buffer.writeDoubleLE(value, this.length);
     this.length += 8;
+  }
+
+  /**
+   * Sorted-set pairs as snapshot frames hold them: per pair, members[i] as an argument then
+   * scores[i] as a float64, for i in [start, end). The same bytes as writeArg + writeFloat64 per
+   * pair, with one reservation for the run: a 1M-key save writes ~10M such pairs, and the
+   * per-pair calls were a quarter of its time.
+   */
+  writeScoredRun(scores: readonly number[], members: readonly string[], start: number, end: number): void {
+    let bytes = 0;
+    for (let i = start; i < end; i++) bytes += argBytesMax(members[i]) + 8;
+    this.reserve(bytes);
+    const buffer = this.buffer;
+    for (let i = start; i < end; i++) {
+      if (!this.putShortAscii(members[i])) this.putArg(members[i]);
+      doubleScratch[0] = scores[i];
+      const at = this.length;
+      for (let b = 0; b < 8; b++) buffer[at + b] = doubleBytes[LITTLE_ENDIAN ? b : 7 - b];
+      this.length = at + 8;
+    }
   }
 
   /** Starts a frame: room for its header, then the kind byte. Returns the frame's start. */

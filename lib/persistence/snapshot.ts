@@ -259,7 +259,7 @@ export class SnapshotWriter implements MutationObserver {
       encoder.writeVarint(map.size);
       if (type === TYPE_HASH) (map as SlotMap<Value>).forEach((v, field) => (encoder.writeArg(field), encoder.writeArg(v)));
       // Sorted sets in index order, so loading builds the index without sorting.
-      else (value as ZSet).index.forEach((score, member) => (encoder.writeArg(member), encoder.writeFloat64(score)));
+      else (value as ZSet).index.forEachRun((scores, members, from, to) => encoder.writeScoredRun(scores, members, from, to));
       encoder.close(start);
       return;
     }
@@ -307,11 +307,8 @@ export class SnapshotWriter implements MutationObserver {
     encoder.writeByte(snapshotType(type));
     encoder.writeArg(key);
     encoder.writeVarint(names.length);
-    for (let i = 0; i < names.length; i++) {
-      encoder.writeArg(names[i]);
-      if (type === TYPE_ZSET) encoder.writeFloat64(values[i] as number);
-      else encoder.writeArg(values[i] as Value);
-    }
+    if (type === TYPE_ZSET) encoder.writeScoredRun(values as number[], names, 0, names.length);
+    else for (let i = 0; i < names.length; i++) (encoder.writeArg(names[i]), encoder.writeArg(values[i] as Value));
     encoder.close(start);
   }
 }

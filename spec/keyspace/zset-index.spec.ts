@@ -276,7 +276,23 @@ function run(ops: Op[], leafCapacity: number, branchCapacity: number, equalScore
     for (let i = 0; i < have.length; i++) {
       if (!sameScore(have[i][0], model[i][0]) || have[i][1] !== model[i][1]) assert.unreachable(`${where}: pair ${i} differs`);
     }
+    const runs = runContents(index);
+    for (let i = 0; i < Math.max(runs.length, model.length); i++) {
+      if (i >= runs.length || i >= model.length || !sameScore(runs[i][0], model[i][0]) || runs[i][1] !== model[i][1]) {
+        assert.unreachable(`${where}: forEachRun pair ${i} differs`);
+      }
+    }
   }
+}
+
+/** The pairs forEachRun hands out, in order: each run non-empty, as a snapshot reads them. */
+function runContents(index: ZSetIndex): Pair[] {
+  const out: Pair[] = [];
+  index.forEachRun((scores, members, start, end) => {
+    if (index.size > 0 && end <= start) assert.unreachable(`an empty run [${start}, ${end})`);
+    for (let i = start; i < end; i++) out.push([scores[i], members[i]]);
+  });
+  return out;
 }
 
 test('random op sequences match the sorted-array model (mixed scores)', () => {

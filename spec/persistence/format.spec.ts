@@ -103,6 +103,33 @@ test("the SET fast path writes record(['SET', key, value])'s bytes exactly", () 
   );
 });
 
+test('a run of sorted-set pairs writes writeArg(member) + writeFloat64(score) per pair, exactly', () => {
+  // Members of every length class and kind (short ASCII, native copy, non-ASCII, lone surrogates);
+  // scores of any double, infinities and -0 included; runs that start and end anywhere.
+  const ascii = fc.string({ unit: fc.constantFrom('a', 'z', '0', ':'), maxLength: 200 });
+  const member = fc.oneof(ascii, argArbitrary.filter((arg): arg is string => typeof arg === 'string'));
+  const pairs = fc.array(fc.tuple(member, fc.double({ noNaN: true })), { maxLength: 40 });
+  fc.assert(
+    fc.property(pairs, fc.nat(), fc.nat(), (list, a, b) => {
+      const members = list.map(([m]) => m);
+      const scores = list.map(([, score]) => score);
+      const start = list.length === 0 ? 0 : a % (list.length + 1);
+      const end = start + (list.length === 0 ? 0 : b % (list.length - start + 1));
+      const run = new FrameEncoder(16);
+      const pairwise = new FrameEncoder(16);
+      run.writeByte(7);
+      pairwise.writeByte(7);
+      run.writeScoredRun(scores, members, start, end);
+      for (let i = start; i < end; i++) {
+        pairwise.writeArg(members[i]);
+        pairwise.writeFloat64(scores[i]);
+      }
+      assert.equal([...run.take()], [...pairwise.take()]);
+    }),
+    { numRuns: 500 },
+  );
+});
+
 test('malformed payloads throw MalformedPayloadError, never anything else', () => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
