@@ -50,8 +50,8 @@ class SnapshotFormatError extends Error {
 
 const IN_MEMORY_TYPE = [TYPE_STRING, TYPE_HASH, TYPE_ZSET] as const;
 
-/** The smallest KEY frame: header, kind, type, a one-byte key, expiry, an empty value. */
-const KEY_FRAME_BYTES_MIN = FRAME_HEADER_BYTES + 1 + 1 + 2 + 8 + 2;
+/** The smallest KEY frame: header, kind, type, an empty key (tag, length), expiry, a zero count. */
+const KEY_FRAME_BYTES_MIN = FRAME_HEADER_BYTES + 1 + 1 + 2 + 8 + 1;
 
 /**
  * Loads the snapshot at path into ks (which must not hold its keys). With skipExpired, keys whose
