@@ -131,6 +131,11 @@ export class SlotMap<V> {
     return slot === -1 ? undefined : this.values[slot];
   }
 
+  /** The key's slot, or -1: for callers that keep data beside the slots. */
+  find(key: string): number {
+    return this.slotOf(key, this.hashOf(key));
+  }
+
   has(key: string): boolean {
     return this.slotOf(key, this.hashOf(key)) !== -1;
   }

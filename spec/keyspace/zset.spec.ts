@@ -19,6 +19,7 @@ import { TYPE_ZSET, type LogRecord } from '../../lib/keyspace/keyspace.ts';
 import { ENTRY_BYTES, VOLATILE_BYTES, ZSET_BYTES, ZSET_INDEX_SLOT_BYTES, ZSET_MEMBER_BYTES, textBytes } from '../../lib/keyspace/memory.ts';
 import { formatDouble } from '../../lib/keyspace/numbers.ts';
 import type { ZSet } from '../../lib/keyspace/zset.ts';
+import { ZSetIndex } from '../../lib/keyspace/zset-index.ts';
 import type { Arg, Reply } from '../../lib/types.ts';
 import { startRedis, type OracleReply } from '../support/redis-oracle.ts';
 import { dumpStore } from '../support/model.ts';
@@ -55,7 +56,7 @@ function zsetProblem(store: Store): string | null {
     if (zset.index.size !== zset.dict.size) return `${key}: index holds ${zset.index.size}, dict ${zset.dict.size}`;
     const indexProblem = zset.index.checkInvariants();
     if (indexProblem !== null) return `${key}: ${indexProblem}`;
-    let bytes = ENTRY_BYTES + textBytes(key) + ZSET_BYTES + zset.index.memorySlots * ZSET_INDEX_SLOT_BYTES + zset.dict.indexBytes + (entry.volatileSlot === -1 ? 0 : VOLATILE_BYTES);
+    let bytes = ENTRY_BYTES + textBytes(key) + ZSET_BYTES + zset.index.memorySlots * ZSET_INDEX_SLOT_BYTES + zset.dict.indexBytes + zset.hintBytes + (entry.volatileSlot === -1 ? 0 : VOLATILE_BYTES);
     for (const [member, score] of zset.dict.entries()) {
       if (Object.is(score, -0)) return `${key}: ${member} is stored with score -0`;
       if (zset.index.rank(score, member) < 0) return `${key}: ${member} ${score} is in the dict but not the index`;
@@ -856,6 +857,115 @@ test('random op sequences: both faces agree with the model; failed ops change no
     }),
     { seed: SEED, numRuns: 400, includeErrorInReport: true },
   );
+});
+
+// ---------------------------------------------------------------------------------------------
+// ZRANK on big sets: the remembered leaf (ZSet.rankOf) against a sorted-array model
+
+interface BigModel {
+  pairs: Pair[];
+}
+
+const byIndexOrder = (a: Pair, b: Pair): number => a[0] - b[0] || memberOrder(a[1], b[1]);
+
+/** Ranks and memory agree with the model after every command. */
+function checkBig(model: BigModel, store: Store, where: string): void {
+  assert.is(store.zcard('z'), model.pairs.length, `${where}: size`);
+  const problem = zsetProblem(store);
+  assert.is(problem, null, `${where}: ${problem}`);
+}
+
+class BigAdd implements fc.Command<BigModel, Store> {
+  constructor(readonly member: string, readonly score: number) {}
+  check = (): boolean => true;
+  run(model: BigModel, store: Store): void {
+    model.pairs = model.pairs.filter(([, m]) => m !== this.member);
+    model.pairs.push([this.score, this.member]);
+    model.pairs.sort(byIndexOrder);
+    store.zadd('z', [[this.score, this.member]]);
+    checkBig(model, store, this.toString());
+  }
+  toString = (): string => `zadd(${this.score}, ${this.member})`;
+}
+
+class BigRem implements fc.Command<BigModel, Store> {
+  constructor(readonly member: string) {}
+  check = (model: Readonly<BigModel>): boolean => model.pairs.length > 100;
+  run(model: BigModel, store: Store): void {
+    const present = model.pairs.some(([, m]) => m === this.member);
+    model.pairs = model.pairs.filter(([, m]) => m !== this.member);
+    assert.is(store.zrem('z', this.member), present ? 1 : 0);
+    checkBig(model, store, this.toString());
+  }
+  toString = (): string => `zrem(${this.member})`;
+}
+
+class BigRemRange implements fc.Command<BigModel, Store> {
+  constructor(readonly start: number, readonly count: number) {}
+  check = (model: Readonly<BigModel>): boolean => model.pairs.length > 100 + this.count;
+  run(model: BigModel, store: Store): void {
+    const removed = model.pairs.splice(this.start, this.count).length;
+    assert.is(store.zremrangebyrank('z', this.start, this.start + this.count - 1), removed);
+    checkBig(model, store, this.toString());
+  }
+  toString = (): string => `zremrangebyrank(${this.start}, +${this.count})`;
+}
+
+class BigRanks implements fc.Command<BigModel, Store> {
+  constructor(readonly members: string[]) {}
+  check = (): boolean => true;
+  run(model: BigModel, store: Store): void {
+    for (const member of this.members) {
+      const at = model.pairs.findIndex(([, m]) => m === member);
+      const where = `${this.toString()}: ${member}`;
+      assert.is(store.zrank('z', member), at === -1 ? null : at, `${where} zrank`);
+      assert.is(store.zrevrank('z', member), at === -1 ? null : model.pairs.length - 1 - at, `${where} zrevrank`);
+    }
+    checkBig(model, store, this.toString());
+  }
+  toString = (): string => (this.members.length > 20 ? `ranks(all ${this.members.length})` : `ranks(${this.members.join(' ')})`);
+}
+
+test('ZRANK on big sets: a remembered leaf never gives a wrong rank, through writes, moves and reused slots', async () => {
+  // 300 members in leaves of 64: several leaves, so ranks go through the hints. Members come from
+  // a pool a little larger than the set, so deletes free dict slots that later adds reuse (a stale
+  // hint then points at some other member's leaf), and ties on score are common.
+  const pool = Array.from({ length: 400 }, (_, i) => `m${i}`);
+  const member = fc.constantFrom(...pool);
+  const commands = [
+    fc.tuple(member, fc.integer({ min: -20, max: 20 })).map(([m, score]) => new BigAdd(m, score)),
+    member.map((m) => new BigRem(m)),
+    fc.tuple(fc.nat({ max: 150 }), fc.integer({ min: 1, max: 40 })).map(([start, count]) => new BigRemRange(start, count)),
+    fc.array(member, { minLength: 1, maxLength: 12 }).map((members) => new BigRanks(members)),
+    // Every member ranked: each then has a remembered leaf, which later splits and merges make stale.
+    fc.constant(new BigRanks(pool)),
+  ];
+  // Both outcomes of a remembered leaf must occur: the pair found there, and a stale guess.
+  let hintHits = 0;
+  let hintMisses = 0;
+  const rankInLeaf = ZSetIndex.prototype.rankInLeaf;
+  ZSetIndex.prototype.rankInLeaf = function (this: ZSetIndex, leaf: number, score: number, m: string): number {
+    const rank = rankInLeaf.call(this, leaf, score, m);
+    if (rank >= 0) hintHits++;
+    else hintMisses++;
+    return rank;
+  };
+  try {
+    await fc.assert(
+      fc.asyncProperty(fc.commands(commands, { maxCommands: 60 }), async (program) => {
+        const store = await memoryStore();
+        const model: BigModel = { pairs: pool.slice(0, 300).map((m, i): Pair => [i % 25, m]).sort(byIndexOrder) };
+        store.zadd('z', model.pairs.map(([score, m]): [number, string] => [score, m]));
+        fc.modelRun(() => ({ model, real: store }), program);
+        await store.close();
+      }),
+      { seed: SEED, numRuns: 150 },
+    );
+  } finally {
+    ZSetIndex.prototype.rankInLeaf = rankInLeaf;
+  }
+  assert.ok(hintHits > 100, `ranks answered from a remembered leaf: ${hintHits}`);
+  assert.ok(hintMisses > 10, `stale remembered leaves: ${hintMisses}`);
 });
 
 // ---------------------------------------------------------------------------------------------
