@@ -280,8 +280,7 @@ export class ZSetIndex {
     const base = leaf * tree.leafCap;
     const end = base + tree.leafCount[leaf];
     const scores = tree.scores;
-    let at = base;
-    while (at < end && scores[at] < score) at++;
+    let at = countScoresBelow(scores, base, end, score, false);
     for (; at < end && scores[at] === score; at++) if (tree.members[at] === member) return this.prefix[leaf] + at - base;
     return -1;
   }
