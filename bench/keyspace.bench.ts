@@ -126,6 +126,15 @@ const zrank = measure('ZRANK in 1M set (typed)', N, () => {
   for (let i = 0; i < N; i++) sink += zsetStore.zrank('z', zrankProbes[i])!;
 });
 report(zrank, zrankMap, { opsPerSecond: 1_000_000 });
+// The other case: every ZRANK follows a write to the set, so it always descends (no target).
+const zincrMembers = Array.from({ length: 200_000 }, () => members[Math.floor(random() * N)]);
+const zrankWritten = measure('ZRANK, each after a ZINCRBY to the set (typed, ZRANK+ZINCRBY pairs)', zincrMembers.length, () => {
+  for (let i = 0; i < zincrMembers.length; i++) {
+    zsetStore.zincrby('z', 0.5, zincrMembers[i]);
+    sink += zsetStore.zrank('z', zrankProbes[i])!;
+  }
+}, { rounds: 3 });
+report(zrankWritten, zrankMap);
 const rangeMins = Array.from({ length: 100_000 }, () => Math.floor(random() * 1e7));
 const zrangeByScore = measure('ZRANGEBYSCORE min +inf LIMIT 0 10 (typed)', rangeMins.length, () => {
   for (let i = 0; i < rangeMins.length; i++) {
