@@ -179,7 +179,7 @@ const DEFAULT_BRANCH_CAPACITY = 64;
 
 export class ZSetIndex {
   private readonly tree: Tree;
-  // Rank by leaf (rankInLeaf): the pairs before each leaf in index order, by leaf slot. Valid while
+  // Rank by position (rankAt): the pairs before each leaf in index order, by leaf slot. Valid while
   // prefixVersion === version; any change bumps version, and a stale table is rebuilt only after
   // enough reads since the change to pay for it (a quarter of the leaf count: at most four leaf
   // visits per read, amortized). Not in the memory estimate: 8 bytes per leaf, ~0.2 per pair.
@@ -187,8 +187,8 @@ export class ZSetIndex {
   private prefix: number[] = [];
   private prefixVersion = -1;
   private readsSinceChange = 0;
-  /** The leaf that held the pair found by the last rank() call. */
-  lastLeaf = -1;
+  /** Where the last rank() call found its pair: a position in the leaf pools, for rankAt. */
+  lastPosition = -1;
 
   constructor(options: ZSetIndexOptions = {}) {
     this.tree = new Tree(options.leafCapacity ?? DEFAULT_LEAF_CAPACITY, options.branchCapacity ?? DEFAULT_BRANCH_CAPACITY);
@@ -254,13 +254,13 @@ export class ZSetIndex {
   /** 0-based rank of the pair, -1 when absent. */
   rank(score: number, member: string): number {
     const rank = this.tree.rank(score, member);
-    this.lastLeaf = this.tree.slotLeaf;
+    this.lastPosition = this.tree.rankPosition;
     return rank;
   }
 
   /**
-   * Whether rankInLeaf can answer now. Counts a read: the table of pairs before each leaf is
-   * rebuilt once enough reads have followed the last change.
+   * Whether rankAt can answer now. Counts a read: the table of pairs before each leaf is rebuilt
+   * once enough reads have followed the last change.
    */
   leafRanksReady(): boolean {
     if (this.prefixVersion === this.version) return true;
@@ -270,19 +270,19 @@ export class ZSetIndex {
   }
 
   /**
-   * rank(score, member) if the pair is in leaf `leaf`; -1 otherwise, and whenever leafRanksReady()
-   * would say false. A caller that remembers where it found a member (lastLeaf) skips the descent
-   * from the root: a stale guess is caught here, since the pair itself must be in the leaf.
+   * The rank of `member` if it is the pair at `position` (a lastPosition from an earlier rank());
+   * -1 otherwise, and whenever leafRanksReady() would say false. A caller that remembers where it
+   * found a member skips the descent from the root and the search of the leaf: one load confirms
+   * the guess, and a stale one (the member moved, or the set changed) fails that check.
    */
-  rankInLeaf(leaf: number, score: number, member: string): number {
+  rankAt(position: number, member: string): number {
     const tree = this.tree;
-    if (this.prefixVersion !== this.version || leaf >= tree.leafCount.length) return -1;
-    const base = leaf * tree.leafCap;
-    const end = base + tree.leafCount[leaf];
-    const scores = tree.scores;
-    let at = countScoresBelow(scores, base, end, score, false);
-    for (; at < end && scores[at] === score; at++) if (tree.members[at] === member) return this.prefix[leaf] + at - base;
-    return -1;
+    if (this.prefixVersion !== this.version) return -1;
+    const leaf = (position / tree.leafCap) | 0;
+    if (leaf >= tree.leafCount.length) return -1;
+    const offset = position - leaf * tree.leafCap;
+    if (offset >= tree.leafCount[leaf] || tree.members[position] !== member) return -1;
+    return this.prefix[leaf] + offset;
   }
 
   private buildPrefix(): void {
@@ -504,6 +504,8 @@ class Tree {
   // pairs left of findLeaf's path.
   slotLeaf = 0;
   rankBase = 0;
+  /** The pool position rank() ended at. */
+  rankPosition = 0;
   probePlain: Plainness = UNTESTED;
 
   constructor(
@@ -600,7 +602,7 @@ class Tree {
     const base = leaf * this.leafCap;
     const end = base + this.leafCount[leaf];
     const at = lowerBound(this.scores, this.members, base, end, score, member, this.probePlain);
-    this.slotLeaf = leaf;
+    this.rankPosition = at;
     if (at === end || this.scores[at] !== score || this.members[at] !== member) return -1;
     return this.rankBase + at - base;
   }

@@ -57,7 +57,7 @@ import { ZSetIndex, compareMembers } from './zset-index.ts';
 export class ZSet {
   dict = new SlotMap<number>(0);
   index = new ZSetIndex();
-  /** By dict slot: 1 + the leaf where ZRANK last found the member, 0 for none (see rankOf). */
+  /** By dict slot: 1 + where ZRANK last found the member in the index's pools, 0 for none (see rankOf). */
   private leafHints: Int32Array | null = null;
 
   /** Bytes of the leaf hints (in the set's memory estimate once allocated). */
@@ -81,11 +81,11 @@ export class ZSet {
   }
 
   /**
-   * The rank of the member in dict slot `slot` (with that score). A big set remembers the leaf
-   * where each member was last found and looks there first while the set is not changing: a
+   * The rank of the member in dict slot `slot` (with that score). A big set remembers where in the
+   * index each member was last found and, while the set is not changing, looks there first: a
    * read-mostly set (a leaderboard) then skips the descent from the root, a B+tree level of cache
-   * misses at each step. A wrong guess (the member moved, its slot was reused) costs one leaf scan
-   * before the descent. Requires: reserveHints() since the set last grew.
+   * misses at each step. A wrong guess (the set changed, the slot was reused) costs one load before
+   * the descent. Requires: reserveHints() since the set last grew.
    */
   rankOf(slot: number, score: number, member: string): number {
     const index = this.index;
@@ -95,11 +95,11 @@ export class ZSet {
     if (hints === null || !index.leafRanksReady()) return index.rank(score, member);
     const hinted = hints[slot] - 1;
     if (hinted >= 0) {
-      const rank = index.rankInLeaf(hinted, score, member);
+      const rank = index.rankAt(hinted, member);
       if (rank >= 0) return rank;
     }
     const rank = index.rank(score, member);
-    hints[slot] = index.lastLeaf + 1;
+    hints[slot] = index.lastPosition + 1;
     return rank;
   }
 

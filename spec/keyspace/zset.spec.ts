@@ -926,7 +926,7 @@ class BigRanks implements fc.Command<BigModel, Store> {
   toString = (): string => (this.members.length > 20 ? `ranks(all ${this.members.length})` : `ranks(${this.members.join(' ')})`);
 }
 
-test('ZRANK on big sets: a remembered leaf never gives a wrong rank, through writes, moves and reused slots', async () => {
+test('ZRANK on big sets: a remembered position never gives a wrong rank, through writes, moves and reused slots', async () => {
   // 300 members in leaves of 64: several leaves, so ranks go through the hints. Members come from
   // a pool a little larger than the set, so deletes free dict slots that later adds reuse (a stale
   // hint then points at some other member's leaf), and ties on score are common.
@@ -937,15 +937,15 @@ test('ZRANK on big sets: a remembered leaf never gives a wrong rank, through wri
     member.map((m) => new BigRem(m)),
     fc.tuple(fc.nat({ max: 150 }), fc.integer({ min: 1, max: 40 })).map(([start, count]) => new BigRemRange(start, count)),
     fc.array(member, { minLength: 1, maxLength: 12 }).map((members) => new BigRanks(members)),
-    // Every member ranked: each then has a remembered leaf, which later splits and merges make stale.
+    // Every member ranked: each then has a remembered position, which later writes make stale.
     fc.constant(new BigRanks(pool)),
   ];
-  // Both outcomes of a remembered leaf must occur: the pair found there, and a stale guess.
+  // Both outcomes of a remembered position must occur: the pair found there, and a stale guess.
   let hintHits = 0;
   let hintMisses = 0;
-  const rankInLeaf = ZSetIndex.prototype.rankInLeaf;
-  ZSetIndex.prototype.rankInLeaf = function (this: ZSetIndex, leaf: number, score: number, m: string): number {
-    const rank = rankInLeaf.call(this, leaf, score, m);
+  const rankAt = ZSetIndex.prototype.rankAt;
+  ZSetIndex.prototype.rankAt = function (this: ZSetIndex, position: number, m: string): number {
+    const rank = rankAt.call(this, position, m);
     if (rank >= 0) hintHits++;
     else hintMisses++;
     return rank;
@@ -962,10 +962,10 @@ test('ZRANK on big sets: a remembered leaf never gives a wrong rank, through wri
       { seed: SEED, numRuns: 150 },
     );
   } finally {
-    ZSetIndex.prototype.rankInLeaf = rankInLeaf;
+    ZSetIndex.prototype.rankAt = rankAt;
   }
-  assert.ok(hintHits > 100, `ranks answered from a remembered leaf: ${hintHits}`);
-  assert.ok(hintMisses > 10, `stale remembered leaves: ${hintMisses}`);
+  assert.ok(hintHits > 100, `ranks answered from a remembered position: ${hintHits}`);
+  assert.ok(hintMisses > 10, `stale remembered positions: ${hintMisses}`);
 });
 
 // ---------------------------------------------------------------------------------------------
