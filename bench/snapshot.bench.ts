@@ -70,28 +70,36 @@ async function bgsaveUnder<T>(store: Store, client: (until: () => boolean) => Pr
   return { result, seconds: (performance.now() - started) / 1000, load };
 }
 
-/** A client: one GET (and one SET when writing) per event-loop turn, timing the gap between turns. */
-function clientLoop(store: Store, writes: boolean, until: () => boolean): Promise<LoopStats> {
+/**
+ * Runs `turn` once per event-loop turn until `until` says stop, timing the gap between turns.
+ * `turn` returns the operations it did.
+ */
+function timedTurns(turn: () => number, until: () => boolean): Promise<LoopStats> {
   return new Promise((resolve) => {
     const gaps: number[] = [];
     let operations = 0;
     let last = performance.now();
-    const turn = () => {
+    const next = () => {
       const now = performance.now();
       gaps.push(now - last);
       last = now;
-      const i = Math.floor(random() * KEYS);
-      store.get(`s:${i - (i % 10)}`);
-      operations++;
-      if (writes) {
-        writeOne(store);
-        operations++;
-      }
+      operations += turn();
       if (until()) resolve({ operations, gaps });
-      else setImmediate(turn);
+      else setImmediate(next);
     };
-    setImmediate(turn);
+    setImmediate(next);
   });
+}
+
+/** A client: one GET (and one SET when writing) per event-loop turn. */
+function clientLoop(store: Store, writes: boolean, until: () => boolean): Promise<LoopStats> {
+  return timedTurns(() => {
+    const i = Math.floor(random() * KEYS);
+    store.get(`s:${i - (i % 10)}`);
+    if (!writes) return 1;
+    writeOne(store);
+    return 2;
+  }, until);
 }
 
 /**
@@ -155,26 +163,15 @@ row('client loop idle (GET+SET per turn)', `p50 ${ms(idleStats.p50)}, p99 ${ms(i
   const plain = new Map<string, string>();
   for (let i = 0; i < KEYS; i++) if (i % 10 < 8) plain.set(`s:${i}`, value100(i));
   (globalThis as { gc?: () => void }).gc?.();
-  const gaps: number[] = [];
-  let operations = 0;
   const end = performance.now() + 2000;
-  await new Promise<void>((resolve) => {
-    let last = performance.now();
-    const turn = () => {
-      const now = performance.now();
-      gaps.push(now - last);
-      last = now;
-      const i = Math.floor(random() * KEYS);
-      plain.get(`s:${i - (i % 10)}`);
-      const k = Math.floor(random() * KEYS);
-      // writeOne's string overwrites; its hash and sorted-set writes allocate nothing that lives.
-      if (k % 10 < 8) plain.set(`s:${k}`, value100(k + 1));
-      operations += 2;
-      if (performance.now() > end) resolve();
-      else setImmediate(turn);
-    };
-    setImmediate(turn);
-  });
+  const { operations, gaps } = await timedTurns(() => {
+    const i = Math.floor(random() * KEYS);
+    plain.get(`s:${i - (i % 10)}`);
+    const k = Math.floor(random() * KEYS);
+    // writeOne's string overwrites; its hash and sorted-set writes allocate nothing that lives.
+    if (k % 10 < 8) plain.set(`s:${k}`, value100(k + 1));
+    return 2;
+  }, () => performance.now() > end);
   plain.clear();
   const stats = percentiles(gaps);
   row('floor: the same loop over a plain Map, no emberkv', `p50 ${ms(stats.p50)}, p99 ${ms(stats.p99)}, max ${ms(stats.max)}`, `${Math.round(operations / 2)} ops/s; the same process, moments later`);

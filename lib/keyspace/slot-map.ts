@@ -127,7 +127,7 @@ export class SlotMap<V> {
   }
 
   get(key: string): V | undefined {
-    const slot = this.slotOf(key, this.hashOf(key));
+    const slot = this.find(key);
     return slot === -1 ? undefined : this.values[slot];
   }
 
@@ -137,7 +137,7 @@ export class SlotMap<V> {
   }
 
   has(key: string): boolean {
-    return this.slotOf(key, this.hashOf(key)) !== -1;
+    return this.find(key) !== -1;
   }
 
   /** Sets key to value; returns true when the key is new. */

@@ -56,9 +56,10 @@ export interface FrameScan {
 
 /**
  * Called for each good frame: `bytes[payloadStart..payloadEnd)` is the payload (kind byte first),
- * valid only during the call; `offset` is the frame's file offset. Return false to stop early.
+ * valid only during the call; `offset` is the frame's file offset; `fileBytes` the file's size, as
+ * read when the scan opened it. Return false to stop early.
  */
-export type FrameVisitor = (bytes: Buffer, payloadStart: number, payloadEnd: number, offset: number) => boolean | void;
+export type FrameVisitor = (bytes: Buffer, payloadStart: number, payloadEnd: number, offset: number, fileBytes: number) => boolean | void;
 
 /** Why the header is unusable: the file cannot be read at all. */
 export class BadHeaderError extends Error {}
@@ -140,7 +141,7 @@ export async function scanFrames(
             frames++;
             const frameOffset = at;
             at += FRAME_HEADER_BYTES + length;
-            if (visit !== null && visit(chunk, start, end, frameOffset) === false) {
+            if (visit !== null && visit(chunk, start, end, frameOffset, fileBytes) === false) {
               return { kind: check.kind, version: check.version, fileBytes, validBytes: at, frames, damage: null };
             }
             continue;

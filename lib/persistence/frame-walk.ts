@@ -69,8 +69,8 @@ export async function walkFrames(
       path,
       visit === null
         ? null
-        : (bytes, start, end, offset) => {
-            if (visit(bytes, start, end, offset) !== false) return true;
+        : (bytes, start, end, offset, fileBytes) => {
+            if (visit(bytes, start, end, offset, fileBytes) !== false) return true;
             stopped = true;
             return false;
           },

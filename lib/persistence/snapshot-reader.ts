@@ -77,10 +77,9 @@ export async function loadSnapshotFile(
   // Sorted sets are gathered and built at the end in one sorted pass (faster than inserting).
   const zsets = new Map<string, { entry: Entry; members: string[]; scores: number[] }>();
 
-  const fileBytes = fs.statSync(path)?.size ?? 0;
   let scan;
   try {
-    scan = await scanFrames(fs, path, (bytes, start, end, offset) => {
+    scan = await scanFrames(fs, path, (bytes, start, end, offset, fileBytes) => {
       const kind = bytes[start];
       decoder.reset(bytes, start + 1, end);
       try {
