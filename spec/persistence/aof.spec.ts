@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { open, type AppendFsync } from '../../lib/index.ts';
+import { AOF_UNSYNCED_BYTES_MAX } from '../../lib/persistence/aof.ts';
+import { FaultyFs } from '../support/faulty-fs.ts';
 import { runStep, step } from '../support/command-arbitrary.ts';
 import { dumpStore, FakeClock } from '../support/model.ts';
 
@@ -103,6 +105,36 @@ test('a large burst in one turn is written as the buffer fills, not all at the e
   await store.close();
   const reopened = await open(dir);
   assert.is(reopened.dbsize(), 10_000);
+  await reopened.close();
+});
+
+test('everysec fsyncs before the second is up once AOF_UNSYNCED_BYTES_MAX bytes wait, not for less', async () => {
+  const dir = freshDir();
+  const fs = new FaultyFs();
+  const store = await open(dir, { fs, activeExpiry: false });
+  const fsyncs = () => fs.calls.filter((call) => call.operation === 'fsync' && call.path.endsWith('.aof')).length;
+  const value = 'x'.repeat(64 * 1024);
+  const perTurn = AOF_UNSYNCED_BYTES_MAX / value.length;
+  store.set('first', 'v');
+  await store.flush(); // an fsync has just run: the next one is a second away by the clock
+
+  let before = fsyncs();
+  for (let i = 0; i < perTurn / 2; i++) store.set(`small${i}`, value);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.is(fsyncs(), before, 'half the bound waits for the second');
+  await store.flush();
+
+  before = fsyncs();
+  for (let i = 0; i < perTurn; i++) store.set(`big${i}`, value);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.is(fsyncs(), before + 1, 'the bound starts one at the end of the turn');
+  for (let waited = 0; store.persistenceStatus()!.aof_unsynced_bytes !== 0 && waited < 3000; waited += 20) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.is(store.persistenceStatus()!.aof_unsynced_bytes, 0, 'and it covered the turn');
+  await store.close();
+  const reopened = await open(dir, { activeExpiry: false });
+  assert.is(reopened.dbsize(), 1 + perTurn * 1.5);
   await reopened.close();
 });
 
