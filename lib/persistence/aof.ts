@@ -145,13 +145,13 @@ export class AppendOnlyFile implements RecordSink {
 
   append(record: LogRecord): void {
     this.beforeAppend();
-    this.encoder.record(record);
+    this.encoder.runRecord(record);
     this.afterAppend();
   }
 
   appendSet(key: string, value: Value): void {
     this.beforeAppend();
-    this.encoder.set(key, value);
+    this.encoder.runSet(key, value);
     this.afterAppend();
   }
 

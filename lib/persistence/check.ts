@@ -21,6 +21,7 @@ import {
   FRAME_HEADER_BYTES,
   FRAME_PAYLOAD_BYTES_MAX,
   FRAME_RECORD,
+  FRAME_RECORDS,
   FRAME_SNAPSHOT_END,
   FRAME_SNAPSHOT_KEY,
   FRAME_SNAPSHOT_META,
@@ -66,7 +67,7 @@ export class BadHeaderError extends Error {}
 
 /** The frame kinds each file may hold (§3, §8): anything else is damage. */
 function isFrameKind(kind: number, file: FileKind): boolean {
-  if (file === 'aof') return kind === FRAME_RECORD || kind === FRAME_BATCH || kind === FRAME_CLOCK;
+  if (file === 'aof') return kind === FRAME_RECORD || kind === FRAME_RECORDS || kind === FRAME_BATCH || kind === FRAME_CLOCK;
   return kind === FRAME_SNAPSHOT_META || kind === FRAME_SNAPSHOT_KEY || kind === FRAME_SNAPSHOT_MORE || kind === FRAME_SNAPSHOT_END;
 }
 

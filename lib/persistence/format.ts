@@ -12,7 +12,8 @@ export const SNAPSHOT_MAGIC = 'EMBERRDB';
 export const MAGIC_BYTES = 8;
 /** magic (8) + version u16 + flags u16 + CRC-32 of the first 12 bytes (4). */
 export const FILE_HEADER_BYTES = 16;
-export const AOF_VERSION = 1;
+/** 2 added the records frame (FRAME_RECORDS); version 1 files still load. */
+export const AOF_VERSION = 2;
 export const SNAPSHOT_VERSION = 1;
 
 // docs/FORMAT.md §3 Frames -------------------------------------------------------------------------
@@ -26,6 +27,8 @@ export const FRAME_PAYLOAD_BYTES_MAX = 1024 * 1024 * 1024;
 export const FRAME_RECORD = 0x01;
 export const FRAME_BATCH = 0x02;
 export const FRAME_CLOCK = 0x03;
+/** Records written together (an event-loop turn's), back to back under one checksum. Version 2. */
+export const FRAME_RECORDS = 0x04;
 
 // docs/FORMAT.md §8 Snapshot frames ---------------------------------------------------------------
 

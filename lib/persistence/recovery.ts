@@ -24,7 +24,7 @@ import type { FileSystem } from '../fs/fs.ts';
 import type { Keyspace } from '../keyspace/keyspace.ts';
 import type { Arg } from '../types.ts';
 import { BadHeaderError, type FrameScan, scanFrames } from './check.ts';
-import { FILE_HEADER_BYTES, FRAME_BATCH, FRAME_RECORD, encodeFileHeader } from './format.ts';
+import { AOF_VERSION, FILE_HEADER_BYTES, FRAME_BATCH, FRAME_RECORD, FRAME_RECORDS, encodeFileHeader } from './format.ts';
 import {
   type Manifest,
   MANIFEST_FILE,
@@ -92,8 +92,30 @@ export async function replayFile(fs: FileSystem, path: string, ks: Keyspace): Pr
   let records = 0;
   const scan = await scanFrames(fs, path, (bytes, start, end, offset) => {
     const kind = bytes[start];
-    if (kind !== FRAME_RECORD && kind !== FRAME_BATCH) return;
+    if (kind !== FRAME_RECORD && kind !== FRAME_BATCH && kind !== FRAME_RECORDS) return;
     decoder.reset(bytes, start + 1, end);
+    if (kind === FRAME_RECORDS) {
+      // A turn's records, applied as they are decoded (the frame's checksum already vouched for
+      // all of them). A failure after the first leaves the keyspace with part of the frame, so
+      // onCorruption: 'truncate' cannot cut before it (partial).
+      let applied = 0;
+      do {
+        let args: Arg[];
+        try {
+          args = decoder.command();
+        } catch (error) {
+          throw new ReplayError(offset, `the frame passes its checksum but does not decode: ${(error as Error).message}`, applied > 0);
+        }
+        try {
+          applyCommand(ks, decoder.name, args);
+        } catch (error) {
+          throw new ReplayError(offset, `record ${JSON.stringify([decoder.name, ...args.slice(0, 2)])}… could not be applied: ${(error as Error).message}`, applied > 0);
+        }
+        applied++;
+      } while (!decoder.done);
+      records += applied;
+      return;
+    }
     if (kind === FRAME_RECORD) {
       // The common case, kept free of the batch's arrays.
       let args: Arg[];
@@ -245,6 +267,8 @@ export async function recoverDirectory(
   let records = 0;
   let tailFile: string | null = null;
   let tailBytes = 0;
+  /** The format version of tailFile's header. */
+  let tailVersion = AOF_VERSION;
   try {
     if (manifest.base !== null) {
       const path = join(dir, manifest.base);
@@ -280,6 +304,7 @@ export async function recoverDirectory(
           });
           tailFile = path;
           tailBytes = FILE_HEADER_BYTES;
+          tailVersion = AOF_VERSION;
           continue;
         }
         if (error instanceof BadHeaderError) {
@@ -293,6 +318,7 @@ export async function recoverDirectory(
         }
       }
       records += scan.records;
+      tailVersion = scan.version;
       if (scan.damage === null) {
         tailFile = path;
         tailBytes = scan.validBytes;
@@ -349,18 +375,27 @@ export async function recoverDirectory(
     ks.dirty = 0;
   }
 
+  // Data files no manifest names (a rewrite's, cut short) go first, so a new file can take the name.
+  const named = new Set([manifest.base, ...manifest.incrs]);
+  for (const name of fs.readdirSync(dir)) {
+    if (isDataFileName(name) && !named.has(name)) fs.unlinkSync(join(dir, name));
+  }
+
   if (tailFile === null) {
     // A new store (or one adopting a snapshot): its first AOF file, then the manifest naming it.
     const name = incrFileName(manifest.base === null ? 1 : sequenceOf(manifest.base));
     manifest = { base: manifest.base, incrs: [name] };
     tailFile = join(dir, name);
     tailBytes = -1;
+  } else if (tailVersion < AOF_VERSION) {
+    // Frames of this version never go into an older file, whose header promises what an older
+    // emberkv can read: new records go to a new file after it (it stays and loads first).
+    const name = incrFileName(nextSequence(manifest));
+    manifest = { base: manifest.base, incrs: [...manifest.incrs, name] };
+    tailFile = join(dir, name);
+    tailBytes = -1;
   }
 
-  const named = new Set([manifest.base, ...manifest.incrs]);
-  for (const name of fs.readdirSync(dir)) {
-    if (isDataFileName(name) && !named.has(name)) fs.unlinkSync(join(dir, name));
-  }
   return { manifest, tailFile, tailBytes, records, warnings };
 }
 

@@ -5,24 +5,29 @@ import fc from 'fast-check';
 import { crc32 } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { checkFileHeader, encodeFileHeader, FILE_HEADER_BYTES, FRAME_HEADER_BYTES } from '../../lib/persistence/format.ts';
+import { AOF_VERSION, checkFileHeader, encodeFileHeader, FILE_HEADER_BYTES, FRAME_BATCH, FRAME_CLOCK, FRAME_HEADER_BYTES, FRAME_RECORDS } from '../../lib/persistence/format.ts';
 import { encodeManifest, parseManifest } from '../../lib/persistence/manifest.ts';
 import { FrameEncoder, MalformedPayloadError, PayloadDecoder } from '../../lib/persistence/record-codec.ts';
 import type { Arg } from '../../lib/types.ts';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex').match(/../g)!.join(' ');
 
-test('SET k v encodes exactly as docs/FORMAT.md §4 shows', () => {
+test('SET k v (and DEL k after it) encode exactly as docs/FORMAT.md §4 shows', () => {
   const encoder = new FrameEncoder();
   encoder.record(['SET', 'k', 'v']);
   assert.is(hex(encoder.take()), '0d 00 00 00 c2 50 59 c9 01 03 01 03 53 45 54 01 01 6b 01 01 76');
+  encoder.runSet('k', 'v');
+  assert.is(hex(encoder.take()), '0d 00 00 00 d1 e3 76 d4 04 03 01 03 53 45 54 01 01 6b 01 01 76');
+  encoder.runSet('k', 'v');
+  encoder.runRecord(['DEL', 'k']);
+  assert.is(hex(encoder.take()), '16 00 00 00 9b 71 28 2a 04 03 01 03 53 45 54 01 01 6b 01 01 76 02 01 03 44 45 4c 01 01 6b');
 });
 
 test('file headers: 16 bytes, checked magic, checksum and version', () => {
   const header = encodeFileHeader('aof');
   assert.is(header.length, FILE_HEADER_BYTES);
   assert.is(header.toString('latin1', 0, 8), 'EMBERAOF');
-  assert.equal(checkFileHeader(header), { ok: true, kind: 'aof', version: 1 });
+  assert.equal(checkFileHeader(header), { ok: true, kind: 'aof', version: 2 });
   assert.equal(checkFileHeader(encodeFileHeader('snapshot')), { ok: true, kind: 'snapshot', version: 1 });
   for (let i = 0; i < FILE_HEADER_BYTES; i++) {
     const damaged = Buffer.from(header);
@@ -30,7 +35,7 @@ test('file headers: 16 bytes, checked magic, checksum and version', () => {
     assert.is(checkFileHeader(damaged).ok, false, `byte ${i}`);
   }
   const newer = Buffer.from(header);
-  newer.writeUInt16LE(2, 8);
+  newer.writeUInt16LE(AOF_VERSION + 1, 8);
   newer.writeUInt32LE(crc32(newer.subarray(0, 12)), 12);
   const check = checkFileHeader(newer);
   assert.ok(!check.ok && /newer/.test(check.problem));
@@ -49,10 +54,11 @@ const argArbitrary: fc.Arbitrary<Arg> = fc.oneof(
 
 test('records round-trip: strings (any), bytes and numbers come back equal and the same kind', () => {
   fc.assert(
-    fc.property(fc.array(fc.array(argArbitrary, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 5 }), fc.boolean(), (records, asBatch) => {
+    fc.property(fc.array(fc.array(argArbitrary, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 5 }), fc.constantFrom('record', 'batch', 'run'), (records, how) => {
       const encoder = new FrameEncoder(16);
-      if (asBatch) encoder.batch(records);
-      else for (const record of records) encoder.record(record);
+      if (how === 'batch') encoder.batch(records);
+      else if (how === 'record') for (const record of records) encoder.record(record);
+      else for (const record of records) encoder.runRecord(record);
       const bytes = encoder.take();
       const decoder = new PayloadDecoder();
       const decoded: Arg[][] = [];
@@ -60,14 +66,19 @@ test('records round-trip: strings (any), bytes and numbers come back equal and t
       while (at < bytes.length) {
         const length = bytes.readUInt32LE(at);
         const start = at + FRAME_HEADER_BYTES;
+        assert.is(bytes.readUInt32LE(at + 4), crc32(bytes.subarray(start, start + length)));
         decoder.reset(bytes, start + 1, start + length);
-        if (bytes[start] === 0x02) {
+        if (bytes[start] === FRAME_BATCH) {
           const count = decoder.varint();
           for (let i = 0; i < count; i++) decoded.push(decoder.record());
+        } else if (bytes[start] === FRAME_RECORDS) {
+          do decoded.push(decoder.record());
+          while (!decoder.done);
         } else decoded.push(decoder.record());
         assert.ok(decoder.done);
         at = start + length;
       }
+      if (how === 'run') assert.is(bytes.readUInt32LE(0), bytes.length - FRAME_HEADER_BYTES, 'a run is one frame');
       assert.is(decoded.length, records.length);
       records.forEach((record, i) =>
         record.forEach((arg, j) => {
@@ -83,7 +94,7 @@ test('records round-trip: strings (any), bytes and numbers come back equal and t
   );
 });
 
-test("the SET fast path writes record(['SET', key, value])'s bytes exactly", () => {
+test("the SET fast path writes runRecord(['SET', key, value])'s bytes exactly", () => {
   // Plain ASCII of every length class too: the short loop, the native copy (24-127 units) and the
   // two-byte length (128 and up).
   const ascii = fc.string({ unit: fc.constantFrom('a', 'z', '0', ':'), maxLength: 200 });
@@ -94,13 +105,35 @@ test("the SET fast path writes record(['SET', key, value])'s bytes exactly", () 
       const fast = new FrameEncoder(16);
       const generic = new FrameEncoder(16);
       for (const [key, value] of pairs) {
-        fast.set(key, value);
-        generic.record(['SET', key, value]);
+        fast.runSet(key, value);
+        generic.runRecord(['SET', key, value]);
       }
       assert.equal([...fast.take()], [...generic.take()]);
     }),
     { numRuns: 500 },
   );
+});
+
+test('a records frame closes before any other frame starts and when its bytes are taken', () => {
+  const encoder = new FrameEncoder(16);
+  encoder.runRecord(['DEL', 'a']);
+  encoder.runSet('k', 'v');
+  encoder.clock(1);
+  encoder.runRecord(['DEL', 'b']);
+  encoder.batch([['DEL', 'c']]);
+  encoder.runSet('k2', 'v2');
+  const bytes = encoder.view();
+  const kinds: number[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    const length = bytes.readUInt32LE(at);
+    assert.is(bytes.readUInt32LE(at + 4), crc32(bytes.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length)));
+    kinds.push(bytes[at + FRAME_HEADER_BYTES]);
+    at += FRAME_HEADER_BYTES + length;
+  }
+  assert.equal(kinds, [FRAME_RECORDS, FRAME_CLOCK, FRAME_RECORDS, FRAME_BATCH, FRAME_RECORDS]);
+  encoder.clear();
+  encoder.runSet('k3', 'v3');
+  assert.is(encoder.view().readUInt32LE(0), encoder.length - FRAME_HEADER_BYTES, 'clear() forgot the frame it had open');
 });
 
 test('a run of sorted-set pairs writes writeArg(member) + writeFloat64(score) per pair, exactly', () => {

@@ -205,7 +205,7 @@ test('bad input: one line on stderr naming what and what to do, exit 2, never a 
 test('info: format, sizes, counts by type, TTLs, time span, manifest', async () => {
   const aof = await inspectJson(0, 'info', logAof);
   assert.is(aof.kind, 'aof');
-  assert.is(aof.version, 1);
+  assert.is(aof.version, 2);
   assert.is(aof.bytes, log.sizes.at(-1));
   assert.is(aof.batches, 8, 'every fifth command of writeLog is a MULTI of three');
   assert.is(aof.records, recordsOf(0, 40));
@@ -585,9 +585,10 @@ test('cat: each record as a command at its byte offset; --from/--to select frame
   const all = (await inspect('cat', logAof, '--json')).stdout.trim().split('\n').map((line) => JSON.parse(line));
   assert.equal(all[0], { offset: 16, bytes: 17, frame: 'clock', ms: log.clock.ms, time: new Date(log.clock.ms).toISOString() });
   const recordOffsets = all.filter((frame) => frame.frame !== 'clock').map((frame) => frame.offset);
-  assert.equal(recordOffsets, [33, ...log.sizes.slice(0, -1)], 'one frame per command, starting where the previous ended');
-  assert.equal(all[1].command, ['SET', 's0', 'value-0']);
-  assert.equal(all[2].command, ['HSET', 'h1', 'f1', { base64: Buffer.from([1, 7]).toString('base64') }]);
+  assert.equal(recordOffsets, [33, ...log.sizes.slice(0, -1)], 'one frame per command (each written alone), starting where the previous ended');
+  assert.is(all[1].frame, 'records');
+  assert.equal(all[1].commands, [['SET', 's0', 'value-0']]);
+  assert.equal(all[2].commands, [['HSET', 'h1', 'f1', { base64: Buffer.from([1, 7]).toString('base64') }]]);
   assert.is(all[5].frame, 'batch');
   assert.equal(all[5].commands.map((command: unknown[]) => command[0]), ['SET', 'INCRBY', 'PEXPIREAT'], 'as the write path logs them');
 

@@ -18,6 +18,7 @@ import {
   FRAME_CLOCK,
   FRAME_HEADER_BYTES,
   FRAME_RECORD,
+  FRAME_RECORDS,
   SNAPSHOT_TYPE_ZSET,
 } from '../../lib/persistence/format.ts';
 import { LOCK_DIR, LOCK_OWNER_FILE, LOCK_STALE_MS } from '../../lib/persistence/lock.ts';
@@ -56,6 +57,8 @@ export interface FileProblem {
 
 type AofFrame =
   | { kind: 'record'; records: Arg[][] }
+  /** Records written together (one event-loop turn's); each stands alone, unlike a batch's. */
+  | { kind: 'records'; records: Arg[][] }
   | { kind: 'batch'; records: Arg[][] }
   | { kind: 'clock'; ms: number }
   /** A frame replay skips that does not belong in an AOF (a snapshot frame, a malformed clock). */
@@ -79,10 +82,11 @@ function recordProblem(record: Arg[]): string | null {
 function decodeAofFrame(decoder: PayloadDecoder, bytes: Buffer, start: number, end: number): AofFrame {
   const kind = bytes[start];
   decoder.reset(bytes, start + 1, end);
-  if (kind === FRAME_RECORD || kind === FRAME_BATCH) {
+  if (kind === FRAME_RECORD || kind === FRAME_RECORDS || kind === FRAME_BATCH) {
     const records: Arg[][] = [];
     try {
       if (kind === FRAME_RECORD) records.push(decoder.record());
+      else if (kind === FRAME_RECORDS) do records.push(decoder.record()); while (!decoder.done);
       else for (let i = decoder.varint(); i > 0; i--) records.push(decoder.record());
       if (!decoder.done) throw new Error(kind === FRAME_RECORD ? 'bytes left over after the record' : 'bytes left over after the last record');
     } catch (error) {
@@ -92,7 +96,7 @@ function decodeAofFrame(decoder: PayloadDecoder, bytes: Buffer, start: number, e
       const problem = recordProblem(record);
       if (problem !== null) throw new Error(`record ${showArg(record[0], false)} could not be applied: ${problem}`);
     }
-    return { kind: kind === FRAME_RECORD ? 'record' : 'batch', records };
+    return { kind: kind === FRAME_RECORD ? 'record' : kind === FRAME_RECORDS ? 'records' : 'batch', records };
   }
   if (kind === FRAME_CLOCK) {
     try {
@@ -189,7 +193,7 @@ export async function analyzeAof(fs: FileSystem, path: string, visit?: AofVisito
         const past = report.cut !== null;
         if (past) report.dropped.frames++;
         else report.loadedFrames++;
-        if (frame.kind === 'record' || frame.kind === 'batch') {
+        if (frame.kind === 'record' || frame.kind === 'records' || frame.kind === 'batch') {
           if (frame.kind === 'batch' && !past) report.batches++;
           for (const record of frame.records) {
             const name = record[0] as string;

@@ -33,12 +33,14 @@ function catAof(context: Context, path: string): Promise<AofReport> {
       if (options.json) {
         const base = { offset, bytes: frameBytes };
         if (frame.kind === 'record') out.line(JSON.stringify({ ...base, frame: 'record', command: frame.records[0].map(jsonArg) }));
+        else if (frame.kind === 'records') out.line(JSON.stringify({ ...base, frame: 'records', commands: frame.records.map((record) => record.map(jsonArg)) }));
         else if (frame.kind === 'batch') out.line(JSON.stringify({ ...base, frame: 'batch', commands: frame.records.map((record) => record.map(jsonArg)) }));
         else if (frame.kind === 'clock') out.line(JSON.stringify({ ...base, frame: 'clock', ms: frame.ms, time: isoTime(frame.ms) }));
         else out.line(JSON.stringify({ ...base, frame: 'other', frameKind: frame.frameKind, note: frame.reason }));
         return;
       }
       if (frame.kind === 'record') out.line(`${at(offset)}  ${show(frame.records[0])}`);
+      else if (frame.kind === 'records') frame.records.forEach((record, i) => out.line(`${i === 0 ? at(offset) : pad}  ${show(record)}`));
       else if (frame.kind === 'batch') {
         out.line(`${at(offset)}  MULTI`);
         for (const record of frame.records) out.line(`${pad}    ${show(record)}`);
