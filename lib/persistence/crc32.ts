@@ -1,7 +1,8 @@
 // CRC-32 (IEEE 802.3, the polynomial zlib uses) over a range of a buffer, without making a view.
-// Frames are small (a SET record is ~30 bytes) and zlib.crc32's per-call cost (a subarray plus a
-// native call, ~300 ns) was most of the cost of encoding a record; this table-driven loop, eight
-// bytes at a time, takes ~30 ns for such a frame. Large ranges go to zlib, which is faster per byte.
+// Many frames are small (a snapshot's small key, a version-1 AOF record: ~30 bytes) and
+// zlib.crc32's per-call cost (a subarray plus a native call, ~300 ns) would be most of the cost of
+// encoding one; this table-driven loop, eight bytes at a time, takes ~30 ns for such a frame.
+// Large ranges (an AOF records frame) go to zlib, which is faster per byte.
 
 import { crc32 as zlibCrc32 } from 'node:zlib';
 
