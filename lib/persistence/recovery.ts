@@ -312,6 +312,7 @@ export async function recoverDirectory(
         }
         if (!(error instanceof ReplayError)) throw error;
         if (onCorruption === 'truncate' && !error.partial) {
+          // Version unknown here: 1 is the safe guess (new records then go to a new file).
           scan = { kind: 'aof', version: 1, fileBytes: 0, validBytes: error.offset, frames: 0, records: 0, damage: { offset: error.offset, kind: 'corrupt', reason: error.message, nextValidOffset: null } };
         } else {
           throw new CorruptFileError(path, error.offset, error.message, `Run: ${inspectCommand(path)}`);
