@@ -116,12 +116,14 @@ test('everysec fsyncs before the second is up once AOF_UNSYNCED_BYTES_MAX bytes 
   const value = 'x'.repeat(64 * 1024);
   const perTurn = AOF_UNSYNCED_BYTES_MAX / value.length;
   store.set('first', 'v');
+  const flushed = Date.now();
   await store.flush(); // an fsync has just run: the next one is a second away by the clock
 
   let before = fsyncs();
   for (let i = 0; i < perTurn / 2; i++) store.set(`small${i}`, value);
   await new Promise((resolve) => setImmediate(resolve));
-  assert.is(fsyncs(), before, 'half the bound waits for the second');
+  // Only the once-a-second timer may start one now, and only if a slow disk made a second pass.
+  assert.ok(fsyncs() === before || Date.now() - flushed >= 1000, 'half the bound waits for the second');
   await store.flush();
 
   before = fsyncs();
