@@ -94,15 +94,18 @@ export async function replayFile(fs: FileSystem, path: string, ks: Keyspace): Pr
     const kind = bytes[start];
     if (kind !== FRAME_RECORD && kind !== FRAME_BATCH && kind !== FRAME_RECORDS) return;
     decoder.reset(bytes, start + 1, end);
-    if (kind === FRAME_RECORDS) {
-      // A turn's records, applied as they are decoded (the frame's checksum already vouched for
-      // all of them). A failure after the first leaves the keyspace with part of the frame, so
-      // onCorruption: 'truncate' cannot cut before it (partial).
+    if (kind !== FRAME_BATCH) {
+      // A record frame (version 1: one record) or a records frame (version 2: one write's records
+      // back to back), applied as decoded: the checksum already vouched for all of it, and no
+      // arrays are kept. A failure after the first record leaves the keyspace with part of the
+      // frame, so onCorruption: 'truncate' cannot cut before it (partial).
+      const single = kind === FRAME_RECORD;
       let applied = 0;
       do {
         let args: Arg[];
         try {
           args = decoder.command();
+          if (single && !decoder.done) throw new Error('bytes left over after the record');
         } catch (error) {
           throw new ReplayError(offset, `the frame passes its checksum but does not decode: ${(error as Error).message}`, applied > 0);
         }
@@ -114,23 +117,6 @@ export async function replayFile(fs: FileSystem, path: string, ks: Keyspace): Pr
         applied++;
       } while (!decoder.done);
       records += applied;
-      return;
-    }
-    if (kind === FRAME_RECORD) {
-      // The common case, kept free of the batch's arrays.
-      let args: Arg[];
-      try {
-        args = decoder.command();
-        if (!decoder.done) throw new Error('bytes left over after the record');
-      } catch (error) {
-        throw new ReplayError(offset, `the frame passes its checksum but does not decode: ${(error as Error).message}`, false);
-      }
-      try {
-        applyCommand(ks, decoder.name, args);
-      } catch (error) {
-        throw new ReplayError(offset, `record ${JSON.stringify([decoder.name, ...args.slice(0, 2)])}… could not be applied: ${(error as Error).message}`, false);
-      }
-      records++;
       return;
     }
     // A batch is decoded whole before any of it is applied: all of it, or (if damaged) none.
