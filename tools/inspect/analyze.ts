@@ -55,23 +55,27 @@ export interface FileProblem {
   reason: string;
 }
 
+/**
+ * `commands` counts the frame's records by command name. `records` holds the records themselves
+ * only when a visitor asked for them (cat): a records frame holds up to 4 MB of them (150k small
+ * SETs), and keeping them, or even a name per record, while counting doubled verify's memory.
+ */
 type AofFrame =
-  | { kind: 'record'; records: Arg[][] }
+  | { kind: 'record'; commands: Map<string, number>; records: Arg[][] | null }
   /** Records written together (one event-loop turn's); each stands alone, unlike a batch's. */
-  | { kind: 'records'; records: Arg[][] }
-  | { kind: 'batch'; records: Arg[][] }
+  | { kind: 'records'; commands: Map<string, number>; records: Arg[][] | null }
+  | { kind: 'batch'; commands: Map<string, number>; records: Arg[][] | null }
   | { kind: 'clock'; ms: number }
   /** A frame replay skips that does not belong in an AOF (a snapshot frame, a malformed clock). */
   | { kind: 'odd'; frameKind: number; reason: string };
 
 /** Why replay would refuse this record, or null: the checks replayFile makes before running it. */
-function recordProblem(record: Arg[]): string | null {
-  const name = record[0];
+function recordProblem(name: Arg, argc: number): string | null {
   if (typeof name !== 'string') return 'the record does not start with a command name';
   const spec = findCommand(name);
   if (spec === undefined || !spec.write) return `unknown or read-only command ${name} in the log`;
   try {
-    checkArity(spec, record.length - 1);
+    checkArity(spec, argc - 1);
   } catch (error) {
     return (error as Error).message;
   }
@@ -79,24 +83,33 @@ function recordProblem(record: Arg[]): string | null {
 }
 
 /** Decodes one AOF frame payload; throws an Error saying why replay would refuse it. */
-function decodeAofFrame(decoder: PayloadDecoder, bytes: Buffer, start: number, end: number): AofFrame {
+function decodeAofFrame(decoder: PayloadDecoder, bytes: Buffer, start: number, end: number, keepRecords: boolean): AofFrame {
   const kind = bytes[start];
   decoder.reset(bytes, start + 1, end);
   if (kind === FRAME_RECORD || kind === FRAME_RECORDS || kind === FRAME_BATCH) {
-    const records: Arg[][] = [];
+    const commands = new Map<string, number>();
+    const records: Arg[][] | null = keepRecords ? [] : null;
+    // A record replay could not apply is reported only if the whole frame decodes (a decoding
+    // failure anywhere in it is the frame's first problem).
+    let refused: string | null = null;
+    const take = (): void => {
+      const record = decoder.record();
+      records?.push(record);
+      if (refused !== null) return;
+      const problem = recordProblem(record[0], record.length);
+      if (problem !== null) refused = `record ${showArg(record[0], false)} could not be applied: ${problem}`;
+      else commands.set(record[0] as string, (commands.get(record[0] as string) ?? 0) + 1);
+    };
     try {
-      if (kind === FRAME_RECORD) records.push(decoder.record());
-      else if (kind === FRAME_RECORDS) do records.push(decoder.record()); while (!decoder.done);
-      else for (let i = decoder.varint(); i > 0; i--) records.push(decoder.record());
+      if (kind === FRAME_RECORD) take();
+      else if (kind === FRAME_RECORDS) do take(); while (!decoder.done);
+      else for (let i = decoder.varint(); i > 0; i--) take();
       if (!decoder.done) throw new Error(kind === FRAME_RECORD ? 'bytes left over after the record' : 'bytes left over after the last record');
     } catch (error) {
       throw new Error(`the frame passes its checksum but does not decode: ${(error as Error).message}`);
     }
-    for (const record of records) {
-      const problem = recordProblem(record);
-      if (problem !== null) throw new Error(`record ${showArg(record[0], false)} could not be applied: ${problem}`);
-    }
-    return { kind: kind === FRAME_RECORD ? 'record' : kind === FRAME_RECORDS ? 'records' : 'batch', records };
+    if (refused !== null) throw new Error(refused);
+    return { kind: kind === FRAME_RECORD ? 'record' : kind === FRAME_RECORDS ? 'records' : 'batch', commands, records };
   }
   if (kind === FRAME_CLOCK) {
     try {
@@ -185,7 +198,7 @@ export async function analyzeAof(fs: FileSystem, path: string, visit?: AofVisito
         report.frames++;
         let frame: AofFrame;
         try {
-          frame = decodeAofFrame(decoder, bytes, start, end);
+          frame = decodeAofFrame(decoder, bytes, start, end, visit !== undefined);
         } catch (error) {
           problem({ offset, kind: 'corrupt', reason: (error as Error).message });
           return;
@@ -195,15 +208,14 @@ export async function analyzeAof(fs: FileSystem, path: string, visit?: AofVisito
         else report.loadedFrames++;
         if (frame.kind === 'record' || frame.kind === 'records' || frame.kind === 'batch') {
           if (frame.kind === 'batch' && !past) report.batches++;
-          for (const record of frame.records) {
-            const name = record[0] as string;
+          for (const [name, n] of frame.commands) {
             if (past) {
-              report.dropped.records++;
-              report.dropped.commands.set(name, (report.dropped.commands.get(name) ?? 0) + 1);
+              report.dropped.records += n;
+              report.dropped.commands.set(name, (report.dropped.commands.get(name) ?? 0) + n);
             } else {
-              report.records++;
-              report.commands.set(name, (report.commands.get(name) ?? 0) + 1);
-              report.recordsByType[RECORD_TYPES.get(name.toUpperCase()) ?? 'keyspace']++;
+              report.records += n;
+              report.commands.set(name, (report.commands.get(name) ?? 0) + n);
+              report.recordsByType[RECORD_TYPES.get(name.toUpperCase()) ?? 'keyspace'] += n;
             }
           }
         } else if (frame.kind === 'clock') {

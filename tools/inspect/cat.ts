@@ -29,21 +29,23 @@ function catAof(context: Context, path: string): Promise<AofReport> {
     path,
     (frame, offset, frameBytes) => {
       if (offset >= to) return false;
+      // With a visitor, analyzeAof keeps each frame's records.
+      const records = 'records' in frame ? frame.records! : [];
       if (offset < from) return;
       if (options.json) {
         const base = { offset, bytes: frameBytes };
-        if (frame.kind === 'record') out.line(JSON.stringify({ ...base, frame: 'record', command: frame.records[0].map(jsonArg) }));
-        else if (frame.kind === 'records') out.line(JSON.stringify({ ...base, frame: 'records', commands: frame.records.map((record) => record.map(jsonArg)) }));
-        else if (frame.kind === 'batch') out.line(JSON.stringify({ ...base, frame: 'batch', commands: frame.records.map((record) => record.map(jsonArg)) }));
+        if (frame.kind === 'record') out.line(JSON.stringify({ ...base, frame: 'record', command: records[0].map(jsonArg) }));
+        else if (frame.kind === 'records') out.line(JSON.stringify({ ...base, frame: 'records', commands: records.map((record) => record.map(jsonArg)) }));
+        else if (frame.kind === 'batch') out.line(JSON.stringify({ ...base, frame: 'batch', commands: records.map((record) => record.map(jsonArg)) }));
         else if (frame.kind === 'clock') out.line(JSON.stringify({ ...base, frame: 'clock', ms: frame.ms, time: isoTime(frame.ms) }));
         else out.line(JSON.stringify({ ...base, frame: 'other', frameKind: frame.frameKind, note: frame.reason }));
         return;
       }
-      if (frame.kind === 'record') out.line(`${at(offset)}  ${show(frame.records[0])}`);
-      else if (frame.kind === 'records') frame.records.forEach((record, i) => out.line(`${i === 0 ? at(offset) : pad}  ${show(record)}`));
+      if (frame.kind === 'record') out.line(`${at(offset)}  ${show(records[0])}`);
+      else if (frame.kind === 'records') records.forEach((record, i) => out.line(`${i === 0 ? at(offset) : pad}  ${show(record)}`));
       else if (frame.kind === 'batch') {
         out.line(`${at(offset)}  MULTI`);
-        for (const record of frame.records) out.line(`${pad}    ${show(record)}`);
+        for (const record of records) out.line(`${pad}    ${show(record)}`);
         out.line(`${pad}  EXEC`);
       } else if (frame.kind === 'clock') out.line(`${at(offset)}  ${dim(`-- clock ${isoTime(frame.ms) ?? showNumber(frame.ms)}`)}`);
       else out.line(`${at(offset)}  ${yellow(`-- ${frame.reason}`)}`);
