@@ -81,8 +81,8 @@ export interface RecordSink {
   append(record: LogRecord): void;
   /** Records that replay must apply all together or not at all. */
   appendBatch(records: LogRecord[]): void;
-  /** append(['SET', key, value]) without building the record (the AOF's fast path). */
-  appendSet?(key: string, value: Value): void;
+  /** append(['SET', key, value]), without building the record: the most common write's path. */
+  appendSet(key: string, value: Value): void;
 }
 
 /** Sees every change to the keyspace before it happens (the snapshot's copy-on-write view). */
@@ -358,10 +358,10 @@ export class Keyspace {
     else this.sink.append(record);
   }
 
-  /** propagate(['SET', key, value]), handed without the array to a sink that takes it so. */
+  /** propagate(['SET', key, value]); outside a batch, the sink gets it without the array. */
   propagateSet(key: string, value: Value): void {
     const sink = this.sink;
-    if (sink === null || sink.appendSet === undefined || this.batch !== null || this.loading) {
+    if (sink === null || this.batch !== null || this.loading) {
       this.propagate(['SET', key, value]);
       return;
     }

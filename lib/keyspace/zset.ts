@@ -136,7 +136,6 @@ function memberBytes(member: string): number {
   return ZSET_MEMBER_BYTES + textBytes(member);
 }
 
-/** A set from pairs in index order. Requires: strictly ascending pairs, no NaN, no -0. */
 /**
  * A sorted set from pairs already in index order (snapshots write small sets that way), in O(n).
  * Requires: strictly ascending (score, member) pairs, no NaN, no -0.

@@ -220,6 +220,11 @@ export class FrameEncoder {
     writeU32(buffer, start + 4, crc32Range(buffer, payloadStart, this.length));
   }
 
+  /**
+   * One record in a frame of its own (kind 0x01): how version 1 of the AOF wrote every record.
+   * The AOF writes records frames now (runRecord); replay still reads this kind, and tests build
+   * version-1 files with it.
+   */
   record(record: readonly Arg[]): void {
     const start = this.open(FRAME_RECORD);
     this.writeRecord(record);

@@ -28,6 +28,7 @@ import {
 } from '../../lib/keyspace/numbers.ts';
 import type { Arg } from '../../lib/types.ts';
 import { type OracleReply, type RedisOracle, startRedis } from '../support/redis-oracle.ts';
+import { recordingSink } from '../support/recording-sink.ts';
 
 if (process.env.SEED !== undefined) fc.configureGlobal({ seed: Number(process.env.SEED) });
 
@@ -772,10 +773,7 @@ test('records replay into an equal keyspace; failed and read-only commands log n
     fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 60, size: 'max' }), async (steps) => {
       const store = await openStore();
       const records: LogRecord[] = [];
-      store.ks.sink = {
-        append: (record) => records.push(record),
-        appendBatch: (batch) => records.push(...batch),
-      };
+      store.ks.sink = recordingSink((unit) => records.push(...unit));
       const readOnly = new Set(['hget', 'hexists', 'hstrlen', 'hmget', 'hlen', 'hgetall', 'hkeys', 'hvals', 'hscan', 'hscanall', 'hrandfield']);
       for (const step of steps) {
         const logged = records.length;
@@ -803,7 +801,7 @@ test('records replay into an equal keyspace; failed and read-only commands log n
 test('records: HINCRBYFLOAT logs HSET of the result, HSETNX logs HSET, HDEL logs only what it removed', async () => {
   const store = await openStore();
   const records: LogRecord[] = [];
-  store.ks.sink = { append: (record) => records.push(record), appendBatch: (batch) => records.push(...batch) };
+  store.ks.sink = recordingSink((unit) => records.push(...unit));
   store.call('hincrbyfloat', 'h', 'f', '1.10');
   store.call('hsetnx', 'h', 'g', 'v');
   store.call('hsetnx', 'h', 'g', 'w');

@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { open } from '../../lib/index.ts';
 import { FakeClock } from '../support/model.ts';
+import { recordingSink } from '../support/recording-sink.ts';
 
 async function fresh(clock = new FakeClock()) {
   return { clock, store: await open(undefined, { clock: clock.now, activeExpiry: false }) };
@@ -69,7 +70,7 @@ test('RENAME keeps the source TTL and replaces the target; RENAMENX and COPY', a
 test('expired keys are invisible to every read and are logged as DEL when reclaimed', async () => {
   const { store, clock } = await fresh();
   const records: unknown[][] = [];
-  store.ks.sink = { append: (r) => records.push(r), appendBatch: (rs) => records.push(...rs) };
+  store.ks.sink = recordingSink((unit) => records.push(...unit));
   store.set('k', 'v', { px: 10 });
   clock.advance(10);
   assert.is(store.dbsize(), 1, 'DBSIZE counts keys not yet reclaimed, as Redis');

@@ -8,6 +8,7 @@ import { open } from '../../lib/index.ts';
 import type { LogRecord } from '../../lib/keyspace/keyspace.ts';
 import { runStep, step } from '../support/command-arbitrary.ts';
 import { dumpStore, FakeClock } from '../support/model.ts';
+import { recordingSink } from '../support/recording-sink.ts';
 
 test('replaying the emitted records into an empty store yields an equal keyspace', async () => {
   await fc.assert(
@@ -15,7 +16,7 @@ test('replaying the emitted records into an empty store yields an equal keyspace
       const clock = new FakeClock();
       const source = await open(undefined, { clock: clock.now, activeExpiry: false });
       const units: LogRecord[][] = [];
-      source.ks.sink = { append: (record) => units.push([record]), appendBatch: (records) => units.push(records) };
+      source.ks.sink = recordingSink((unit) => units.push(unit));
       for (const current of steps) runStep(source, current, (ms) => clock.advance(ms));
 
       const replica = await open(undefined, { clock: clock.now, activeExpiry: false });
@@ -35,7 +36,7 @@ test('replaying the emitted records into an empty store yields an equal keyspace
 test('read-only commands emit nothing; a failed command emits nothing', async () => {
   const store = await open(undefined, { activeExpiry: false });
   const records: LogRecord[] = [];
-  store.ks.sink = { append: (record) => records.push(record), appendBatch: (rs) => records.push(...rs) };
+  store.ks.sink = recordingSink((unit) => records.push(...unit));
   store.set('k', 'v');
   store.set('n', 'x');
   records.length = 0;
@@ -53,7 +54,7 @@ test('records are deterministic: relative TTLs become absolute, INCRBYFLOAT a SE
   const clock = new FakeClock();
   const store = await open(undefined, { clock: clock.now, activeExpiry: false });
   const records: LogRecord[] = [];
-  store.ks.sink = { append: (record) => records.push(record), appendBatch: (rs) => records.push(...rs) };
+  store.ks.sink = recordingSink((unit) => records.push(...unit));
   store.call('SET', 'k', 'v', 'EX', 10);
   store.call('EXPIRE', 'k', 20);
   store.call('INCRBYFLOAT', 'f', '1.5');
@@ -72,7 +73,7 @@ test('records are deterministic: relative TTLs become absolute, INCRBYFLOAT a SE
 test('a batch hands its records over as one unit', async () => {
   const store = await open(undefined, { activeExpiry: false });
   const units: LogRecord[][] = [];
-  store.ks.sink = { append: (record) => units.push([record]), appendBatch: (records) => units.push(records) };
+  store.ks.sink = recordingSink((unit) => units.push(unit));
   const results = store.multi().call('SET', 'a', '1').call('INCR', 'a').call('HSET', 'a', 'f', 'v').call('GET', 'a').exec();
   assert.is(results[0], 'OK');
   assert.is(results[1], 2);
@@ -87,7 +88,7 @@ test('a batch hands its records over as one unit', async () => {
 test('typed commands queue in a transaction too, and every typed command can be queued', async () => {
   const store = await open(undefined, { activeExpiry: false });
   const units: LogRecord[][] = [];
-  store.ks.sink = { append: (record) => units.push([record]), appendBatch: (records) => units.push(records) };
+  store.ks.sink = recordingSink((unit) => units.push(unit));
   const results = store.multi().set('a', '1').incr('n').hset('h', { f: 'v' }).zadd('z', [[1, 'm']]).call('GET', 'a').get('n').exec();
   assert.equal(results, ['OK', 1, 1, 1, '1', '1']);
   assert.is(units.length, 1, 'one unit in the log');

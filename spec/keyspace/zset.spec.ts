@@ -24,6 +24,7 @@ import type { Arg, Reply } from '../../lib/types.ts';
 import { startRedis, type OracleReply } from '../support/redis-oracle.ts';
 import { dumpStore } from '../support/model.ts';
 import { seededRandom } from '../support/seeded-random.ts';
+import { recordingSink } from '../support/recording-sink.ts';
 
 const SEED = process.env.ZSET_SEED === undefined ? 20240607 : Number(process.env.ZSET_SEED);
 
@@ -816,7 +817,7 @@ test('random op sequences: both faces agree with the model; failed ops change no
       const viaCall = await memoryStore();
       const viaTyped = await memoryStore();
       const records: LogRecord[] = [];
-      viaCall.ks.sink = { append: (record) => records.push(record), appendBatch: (batch) => records.push(...batch) };
+      viaCall.ks.sink = recordingSink((unit) => records.push(...unit));
       for (const op of ops) {
         const before = dumpStore(viaCall);
         const expected = modelApply(model, op);
@@ -1069,7 +1070,7 @@ test('*STORE records replay exactly even where sets were built in another order'
   const source = await build(false);
   const replica = await build(true);
   const records: LogRecord[] = [];
-  source.ks.sink = { append: (record) => records.push(record), appendBatch: (batch) => records.push(...batch) };
+  source.ks.sink = recordingSink((unit) => records.push(...unit));
   source.zunionstore('u', ['src0', 'src1', 'src2'], { weights: [1, 0, -1] });
   source.zinterstore('i', ['src2', 'src0', 'src1'], { weights: [2, 0.5, 1], aggregate: 'min' });
   source.zunionstore('u2', ['src1', 'src0', 'src2'], { aggregate: 'max' });
