@@ -66,33 +66,22 @@ export class ZSet {
   }
 
   /**
-   * Makes room for a leaf hint per dict slot if the set is big enough to use them; returns the
-   * bytes added, for the caller's memory estimate. ZRANK calls it before rankOf.
-   */
-  reserveHints(): number {
-    if (this.index.depth === 0) return 0;
-    const hints = this.leafHints;
-    const slots = this.dict.slotCount;
-    if (hints !== null && hints.length >= slots) return 0;
-    const grown = new Int32Array(Math.max(64, 2 * slots));
-    if (hints !== null) grown.set(hints);
-    this.leafHints = grown;
-    return grown.byteLength - (hints === null ? 0 : hints.byteLength);
-  }
-
-  /**
    * The rank of the member in dict slot `slot` (with that score). A big set remembers where in the
    * index each member was last found and, while the set is not changing, looks there first: a
    * read-mostly set (a leaderboard) then skips the descent from the root, a B+tree level of cache
    * misses at each step. A wrong guess (the set changed, the slot was reused) costs one load before
-   * the descent. Requires: reserveHints() since the set last grew.
+   * the descent. The hints grow with the set: a caller that keeps a memory estimate adds the
+   * change in hintBytes.
    */
   rankOf(slot: number, score: number, member: string): number {
     const index = this.index;
-    const hints = this.leafHints;
+    // A set of one leaf: the descent is that leaf's search, nothing to skip.
+    if (index.depth === 0) return index.rank(score, member);
+    let hints = this.leafHints;
+    if (hints === null || hints.length < this.dict.slotCount) hints = this.growHints();
     // While the set keeps changing, hints are neither read nor kept: a store costs a cache miss,
     // ~3% of a ZINCRBY + ZRANK pair, for a guess the next change may spoil.
-    if (hints === null || !index.leafRanksReady()) return index.rank(score, member);
+    if (!index.leafRanksReady()) return index.rank(score, member);
     const hinted = hints[slot] - 1;
     if (hinted >= 0) {
       const rank = index.rankAt(hinted, member);
@@ -101,6 +90,15 @@ export class ZSet {
     const rank = index.rank(score, member);
     hints[slot] = index.lastPosition + 1;
     return rank;
+  }
+
+  /** A hint per dict slot, with room to grow (the old hints kept). */
+  private growHints(): Int32Array {
+    const hints = this.leafHints;
+    const grown = new Int32Array(Math.max(64, 2 * this.dict.slotCount));
+    if (hints !== null) grown.set(hints);
+    this.leafHints = grown;
+    return grown;
   }
 
   get size(): number {
@@ -712,9 +710,9 @@ export function zrank(ks: Keyspace, key: string, member: string, reverse: boolea
   const zset = zsetOf(ks, entry);
   const slot = zset.dict.find(member);
   if (slot === -1) return null;
-  const added = zset.reserveHints();
-  if (added > 0) ks.resize(entry, added);
+  const hintBytes = zset.hintBytes;
   const rank = zset.rankOf(slot, zset.dict.valueAt(slot) as number, member);
+  if (zset.hintBytes !== hintBytes) ks.resize(entry, zset.hintBytes - hintBytes);
   return reverse ? zset.size - 1 - rank : rank;
 }
 
