@@ -27,7 +27,7 @@ import { EMBERKV_VERSION } from '../version.ts';
 import type { AppendOnlyFile } from './aof.ts';
 import { type Manifest, baseFileName, incrFileName, writeManifest } from './manifest.ts';
 import { nextSequence } from './recovery.ts';
-import { type SliceHook, writeSnapshotFile } from './snapshot.ts';
+import { REWRITE_BUSY_SHARE, type SliceHook, writeSnapshotFile } from './snapshot.ts';
 
 /** Named points of a rewrite where tests inject crashes (before and after each file operation). */
 export type RewriteStep =
@@ -103,6 +103,7 @@ export async function rewriteAof(context: RewriteContext): Promise<RewriteResult
     await old.flush();
     if (!old.syncTail()) throw new Error(`the current append-only file ${old.path} refuses writes`);
     const writing = writeSnapshotFile(fs, dir, baseName, ks, { createdMs: ks.now(), version: EMBERKV_VERSION }, {
+      busyShare: REWRITE_BUSY_SHARE,
       betweenSlices: context.betweenSlices,
       beforeRename: () => point('before-base-rename'),
       onStart: () => {

@@ -3,7 +3,7 @@
 // the keyspace exactly as it was when the snapshot started. The test drives the slices itself.
 
 import fc from 'fast-check';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -12,7 +12,7 @@ import { nodeFs } from '../../lib/fs/node-fs.ts';
 import { FRAME_SNAPSHOT_END, FRAME_SNAPSHOT_KEY, FRAME_SNAPSHOT_META, SNAPSHOT_TYPE_STRING, encodeFileHeader } from '../../lib/persistence/format.ts';
 import { FrameEncoder } from '../../lib/persistence/record-codec.ts';
 import { loadSnapshotFile } from '../../lib/persistence/snapshot-reader.ts';
-import { SnapshotWriter } from '../../lib/persistence/snapshot.ts';
+import { REWRITE_BUSY_SHARE, SNAPSHOT_BUSY_SHARE, SnapshotWriter, writeSnapshotFile } from '../../lib/persistence/snapshot.ts';
 import { type Command, runStep, type Step, step as stepArbitrary } from '../support/command-arbitrary.ts';
 import { tempRoot } from '../support/data-dir.ts';
 import { dumpStore, FakeClock } from '../support/model.ts';
@@ -136,6 +136,55 @@ test('keys created during the snapshot are not in it; starting copies nothing', 
   assert.ok(writer.peakCowBytes > 0, 'the pushed key counts as copy-on-write memory');
   await store.close();
   await loaded.close();
+});
+
+/**
+ * The share of wall time a snapshot of ks spends in its writer's slices while a client keeps the
+ * loop busy (turns of ~0.3 ms of work each, as long as the job runs).
+ */
+async function busyShare(store: Store, share: number): Promise<number> {
+  const dir = temp.path('pace');
+  mkdirSync(dir);
+  // The fill's garbage collected first: a collection inside the job is time neither side chose.
+  (globalThis as { gc?: () => void }).gc?.();
+  let inSlices = 0;
+  let running = true;
+  const client = new Promise<void>((resolve) => {
+    const turn = () => {
+      const until = performance.now() + 0.3;
+      while (performance.now() < until) store.get('k1');
+      if (running) setImmediate(turn);
+      else resolve();
+    };
+    setImmediate(turn);
+  });
+  const started = performance.now();
+  await writeSnapshotFile(nodeFs, dir, 'pace.rdb', store.ks, { createdMs: 0, version: 'test' }, {
+    busyShare: share,
+    onStart: (writer) => {
+      const step = writer.step.bind(writer);
+      writer.step = (deadline, itemsMax) => {
+        const sliceStarted = performance.now();
+        const done = step(deadline, itemsMax);
+        inSlices += performance.now() - sliceStarted;
+        return done;
+      };
+    },
+  });
+  const wall = performance.now() - started;
+  running = false;
+  await client;
+  return inSlices / wall;
+}
+
+test('under a busy loop a bgsave takes most of it, an AOF rewrite about a fifth', async () => {
+  const store = await open(undefined, { activeExpiry: false });
+  for (let i = 0; i < 200_000; i++) store.set(`k${i}`, `value ${i}`);
+  const snapshot = await busyShare(store, SNAPSHOT_BUSY_SHARE);
+  const rewrite = await busyShare(store, REWRITE_BUSY_SHARE);
+  assert.ok(snapshot > 0.45, `a bgsave's share of a busy loop: ${(snapshot * 100).toFixed(0)}%`);
+  assert.ok(rewrite > 0.1 && rewrite < 0.35, `a rewrite's share of a busy loop: ${(rewrite * 100).toFixed(0)}%`);
+  await store.close();
 });
 
 test('a write into a big sorted set half walked costs O(1) and the file still holds the old one', async () => {
