@@ -139,10 +139,10 @@ test('keys created during the snapshot are not in it; starting copies nothing', 
 });
 
 /**
- * The share of wall time a snapshot of ks spends in its writer's slices while a client keeps the
- * loop busy (turns of ~0.3 ms of work each, as long as the job runs).
+ * The share of wall time a snapshot of the store spends in its writer's slices, written with the
+ * given busy share while a client keeps the loop busy (turns of ~0.3 ms of work each).
  */
-async function busyShare(store: Store, share: number): Promise<number> {
+async function measuredShare(store: Store, share: number): Promise<number> {
   const dir = temp.path('pace');
   mkdirSync(dir);
   // The fill's garbage collected first: a collection inside the job is time neither side chose.
@@ -177,13 +177,15 @@ async function busyShare(store: Store, share: number): Promise<number> {
   return inSlices / wall;
 }
 
-test('under a busy loop a bgsave takes most of it, an AOF rewrite about a fifth', async () => {
+test('under a busy loop a bgsave takes most of it, an AOF rewrite much less', async () => {
   const store = await open(undefined, { activeExpiry: false });
   for (let i = 0; i < 200_000; i++) store.set(`k${i}`, `value ${i}`);
-  const snapshot = await busyShare(store, SNAPSHOT_BUSY_SHARE);
-  const rewrite = await busyShare(store, REWRITE_BUSY_SHARE);
+  const snapshot = await measuredShare(store, SNAPSHOT_BUSY_SHARE);
+  const rewrite = await measuredShare(store, REWRITE_BUSY_SHARE);
   assert.ok(snapshot > 0.45, `a bgsave's share of a busy loop: ${(snapshot * 100).toFixed(0)}%`);
-  assert.ok(rewrite > 0.1 && rewrite < 0.35, `a rewrite's share of a busy loop: ${(rewrite * 100).toFixed(0)}%`);
+  // No lower bound: on a loaded machine the rewrite's sleeps overrun and its share falls (7-8%
+  // beside four CPU hogs), while the bgsave's stays above half.
+  assert.ok(rewrite < 0.3, `a rewrite's share of a busy loop: ${(rewrite * 100).toFixed(0)}%`);
   await store.close();
 });
 
