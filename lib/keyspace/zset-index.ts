@@ -187,8 +187,6 @@ export class ZSetIndex {
   private prefix: number[] = [];
   private prefixVersion = -1;
   private readsSinceChange = 0;
-  /** Where the last rank() call found its pair: a position in the leaf pools, for rankAt. */
-  lastPosition = -1;
 
   constructor(options: ZSetIndexOptions = {}) {
     this.tree = new Tree(options.leafCapacity ?? DEFAULT_LEAF_CAPACITY, options.branchCapacity ?? DEFAULT_BRANCH_CAPACITY);
@@ -253,9 +251,12 @@ export class ZSetIndex {
 
   /** 0-based rank of the pair, -1 when absent. */
   rank(score: number, member: string): number {
-    const rank = this.tree.rank(score, member);
-    this.lastPosition = this.tree.rankPosition;
-    return rank;
+    return this.tree.rank(score, member);
+  }
+
+  /** Where the last rank() call found its pair: a position in the leaf pools, for rankAt. */
+  get lastPosition(): number {
+    return this.tree.rankPosition;
   }
 
   /**

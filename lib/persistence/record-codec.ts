@@ -175,8 +175,16 @@ export class FrameEncoder {
 
   writeFloat64(value: number): void {
     this.reserve(8);
-    this.buffer.writeDoubleLE(value, this.length);
-    this.length += 8;
+    this.putFloat64(value);
+  }
+
+  /** A float64, little-endian, without the reservation. Requires: 8 bytes of room. */
+  private putFloat64(value: number): void {
+    const buffer = this.buffer;
+    const at = this.length;
+    doubleScratch[0] = value;
+    for (let b = 0; b < 8; b++) buffer[at + b] = doubleBytes[LITTLE_ENDIAN ? b : 7 - b];
+    this.length = at + 8;
   }
 
   /**
@@ -189,13 +197,9 @@ export class FrameEncoder {
     let bytes = 0;
     for (let i = start; i < end; i++) bytes += argBytesMax(members[i]) + 8;
     this.reserve(bytes);
-    const buffer = this.buffer;
     for (let i = start; i < end; i++) {
       if (!this.putShortAscii(members[i])) this.putArg(members[i]);
-      doubleScratch[0] = scores[i];
-      const at = this.length;
-      for (let b = 0; b < 8; b++) buffer[at + b] = doubleBytes[LITTLE_ENDIAN ? b : 7 - b];
-      this.length = at + 8;
+      this.putFloat64(scores[i]);
     }
   }
 
