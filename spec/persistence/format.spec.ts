@@ -9,6 +9,7 @@ import { AOF_VERSION, checkFileHeader, encodeFileHeader, FILE_HEADER_BYTES, FRAM
 import { encodeManifest, parseManifest } from '../../lib/persistence/manifest.ts';
 import { FrameEncoder, MalformedPayloadError, PayloadDecoder } from '../../lib/persistence/record-codec.ts';
 import type { Arg } from '../../lib/types.ts';
+import { framesIn } from '../support/frames.ts';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex').match(/../g)!.join(' ');
 
@@ -62,23 +63,20 @@ test('records round-trip: strings (any), bytes and numbers come back equal and t
       const bytes = encoder.take();
       const decoder = new PayloadDecoder();
       const decoded: Arg[][] = [];
-      let at = 0;
-      while (at < bytes.length) {
-        const length = bytes.readUInt32LE(at);
-        const start = at + FRAME_HEADER_BYTES;
-        assert.is(bytes.readUInt32LE(at + 4), crc32(bytes.subarray(start, start + length)));
-        decoder.reset(bytes, start + 1, start + length);
-        if (bytes[start] === FRAME_BATCH) {
+      const frames = framesIn(bytes);
+      for (const frame of frames) {
+        assert.is(frame.checksum, crc32(bytes.subarray(frame.start, frame.end)));
+        decoder.reset(bytes, frame.start + 1, frame.end);
+        if (frame.kind === FRAME_BATCH) {
           const count = decoder.varint();
           for (let i = 0; i < count; i++) decoded.push(decoder.record());
-        } else if (bytes[start] === FRAME_RECORDS) {
+        } else if (frame.kind === FRAME_RECORDS) {
           do decoded.push(decoder.record());
           while (!decoder.done);
         } else decoded.push(decoder.record());
         assert.ok(decoder.done);
-        at = start + length;
       }
-      if (how === 'run') assert.is(bytes.readUInt32LE(0), bytes.length - FRAME_HEADER_BYTES, 'a run is one frame');
+      if (how === 'run') assert.is(frames.length, 1, 'a run is one frame');
       assert.is(decoded.length, records.length);
       records.forEach((record, i) =>
         record.forEach((arg, j) => {
@@ -123,17 +121,30 @@ test('a records frame closes before any other frame starts and when its bytes ar
   encoder.batch([['DEL', 'c']]);
   encoder.runSet('k2', 'v2');
   const bytes = encoder.view();
-  const kinds: number[] = [];
-  for (let at = 0; at < bytes.length; ) {
-    const length = bytes.readUInt32LE(at);
-    assert.is(bytes.readUInt32LE(at + 4), crc32(bytes.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length)));
-    kinds.push(bytes[at + FRAME_HEADER_BYTES]);
-    at += FRAME_HEADER_BYTES + length;
-  }
-  assert.equal(kinds, [FRAME_RECORDS, FRAME_CLOCK, FRAME_RECORDS, FRAME_BATCH, FRAME_RECORDS]);
+  const frames = framesIn(bytes);
+  for (const frame of frames) assert.is(frame.checksum, crc32(bytes.subarray(frame.start, frame.end)));
+  assert.equal(frames.map((frame) => frame.kind), [FRAME_RECORDS, FRAME_CLOCK, FRAME_RECORDS, FRAME_BATCH, FRAME_RECORDS]);
   encoder.clear();
   encoder.runSet('k3', 'v3');
   assert.is(encoder.view().readUInt32LE(0), encoder.length - FRAME_HEADER_BYTES, 'clear() forgot the frame it had open');
+});
+
+test('a float64 is written as IEEE 754 little-endian (docs/FORMAT.md) and read back the same number', () => {
+  fc.assert(
+    // No NaN: no score or expiry is ever NaN, and NaN's bits are not one pattern.
+    fc.property(fc.double({ noNaN: true }), (value) => {
+      const encoder = new FrameEncoder(16);
+      encoder.writeFloat64(value);
+      const expected = Buffer.alloc(8);
+      expected.writeDoubleLE(value);
+      const bytes = encoder.take();
+      assert.equal([...bytes], [...expected]);
+      const decoder = new PayloadDecoder();
+      decoder.reset(bytes, 0, 8);
+      assert.ok(Object.is(decoder.float64(), value));
+    }),
+    { numRuns: 500 },
+  );
 });
 
 test('a run of sorted-set pairs writes writeArg(member) + writeFloat64(score) per pair, exactly', () => {

@@ -21,18 +21,10 @@ import { encodeManifest } from '../../lib/persistence/manifest.ts';
 import { FrameEncoder } from '../../lib/persistence/record-codec.ts';
 import { dumpStore } from '../support/model.ts';
 import { copyDir, openCollecting, tempRoot } from '../support/data-dir.ts';
+import { framesIn } from '../support/frames.ts';
 
 const temp = tempRoot('records');
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
-
-/** [offset, kind] of each frame after the header. */
-function frames(bytes: Buffer): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  for (let at = FILE_HEADER_BYTES; at < bytes.length; at += FRAME_HEADER_BYTES + bytes.readUInt32LE(at)) {
-    out.push([at, bytes[at + FRAME_HEADER_BYTES]]);
-  }
-  return out;
-}
 
 test("a turn's records are one frame; a cut anywhere in it drops that turn whole, nothing before", async () => {
   const source = temp.path('turns');
@@ -48,9 +40,9 @@ test("a turn's records are one frame; a cut anywhere in it drops that turn whole
   await nextTurn();
   await store.close();
   const bytes = readFileSync(join(source, 'appendonly.1.aof'));
-  const last = frames(bytes).at(-1)!;
-  assert.equal(last, [keptBytes, FRAME_RECORDS], 'the second turn is one records frame');
-  assert.equal(frames(bytes).map(([, kind]) => kind), [FRAME_CLOCK, FRAME_RECORDS, FRAME_RECORDS]);
+  const frames = framesIn(bytes, FILE_HEADER_BYTES);
+  assert.equal([frames.at(-1)!.offset, frames.at(-1)!.kind], [keptBytes, FRAME_RECORDS], 'the second turn is one records frame');
+  assert.equal(frames.map((frame) => frame.kind), [FRAME_CLOCK, FRAME_RECORDS, FRAME_RECORDS]);
 
   const whole = await openCollecting(source);
   assert.is(whole.store.dbsize(), 1 + 19 + 2);
@@ -120,7 +112,7 @@ test('a version-1 directory loads; new records go to a new version-2 file, the o
   assert.equal(readdirSync(dir).filter((name) => name.endsWith('.aof')).sort(), ['appendonly.1.aof', 'appendonly.2.aof']);
   const next = readFileSync(join(dir, 'appendonly.2.aof'));
   assert.equal(checkFileHeader(next), { ok: true, kind: 'aof', version: 2 });
-  assert.ok(frames(next).some(([, kind]) => kind === FRAME_RECORDS));
+  assert.ok(framesIn(next, FILE_HEADER_BYTES).some((frame) => frame.kind === FRAME_RECORDS));
 
   const again = await openCollecting(dir);
   assert.equal(again.warnings, []);
