@@ -56,13 +56,14 @@ export interface FileProblem {
 }
 
 /**
- * `commands` counts the frame's records by command name. `records` holds the records themselves
- * only when a visitor asked for them (cat): a records frame holds up to 4 MB of them (150k small
- * SETs), and keeping them, or even a name per record, while counting doubled verify's memory.
+ * A frame of records: 'record' (version 1: one), 'records' (written together, one event-loop
+ * turn's; each stands alone) or 'batch' (a MULTI/EXEC: all or none). `commands` counts them by
+ * command name. `records` holds the records themselves only when a visitor asked for them (cat): a
+ * records frame holds up to 4 MB of them (150k small SETs), and keeping them, or even a name per
+ * record, while counting doubled verify's memory.
  */
 type AofFrame =
   | { kind: 'record'; commands: Map<string, number>; records: Arg[][] | null }
-  /** Records written together (one event-loop turn's); each stands alone, unlike a batch's. */
   | { kind: 'records'; commands: Map<string, number>; records: Arg[][] | null }
   | { kind: 'batch'; commands: Map<string, number>; records: Arg[][] | null }
   | { kind: 'clock'; ms: number }
@@ -206,7 +207,7 @@ export async function analyzeAof(fs: FileSystem, path: string, visit?: AofVisito
         const past = report.cut !== null;
         if (past) report.dropped.frames++;
         else report.loadedFrames++;
-        if (frame.kind === 'record' || frame.kind === 'records' || frame.kind === 'batch') {
+        if ('commands' in frame) {
           if (frame.kind === 'batch' && !past) report.batches++;
           for (const [name, n] of frame.commands) {
             if (past) {

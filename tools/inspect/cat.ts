@@ -35,8 +35,7 @@ function catAof(context: Context, path: string): Promise<AofReport> {
       if (options.json) {
         const base = { offset, bytes: frameBytes };
         if (frame.kind === 'record') out.line(JSON.stringify({ ...base, frame: 'record', command: records[0].map(jsonArg) }));
-        else if (frame.kind === 'records') out.line(JSON.stringify({ ...base, frame: 'records', commands: records.map((record) => record.map(jsonArg)) }));
-        else if (frame.kind === 'batch') out.line(JSON.stringify({ ...base, frame: 'batch', commands: records.map((record) => record.map(jsonArg)) }));
+        else if (frame.kind === 'records' || frame.kind === 'batch') out.line(JSON.stringify({ ...base, frame: frame.kind, commands: records.map((record) => record.map(jsonArg)) }));
         else if (frame.kind === 'clock') out.line(JSON.stringify({ ...base, frame: 'clock', ms: frame.ms, time: isoTime(frame.ms) }));
         else out.line(JSON.stringify({ ...base, frame: 'other', frameKind: frame.frameKind, note: frame.reason }));
         return;
